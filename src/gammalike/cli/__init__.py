@@ -1,0 +1,4 @@
+"""The ``gammalike`` command."""
+from .main import cli
+
+__all__ = ["cli"]
