@@ -1,0 +1,450 @@
+"""Tests of gammalike.modeling.fit with self-contained toy datasets.
+
+Expected numbers come from closed forms: weighted linear least squares
+(numpy) for Gaussian chi2 toys, and the Poisson maximum likelihood
+``A = sum(n) / sum(e)`` with variance ``A / sum(e)`` for a one-norm cash toy.
+"""
+import re
+
+import numpy as np
+import pytest
+
+from gammalike.modeling import Covariance, Fit, FitResult, Parameter, Parameters
+from gammalike.modeling.models.core import ModelBase
+
+
+class LineModel(ModelBase):
+    """y = slope * x + offset; slope is tiny so that autoscale matters."""
+
+    _family = None
+    slope = Parameter("slope", 2e-11)
+    offset = Parameter("offset", 1.0)
+
+    def evaluate(self, x):
+        slope, offset = self.parameter_values()
+        return slope * x + offset
+
+
+class PowerLawCounts(ModelBase):
+    """Predicted counts ``amplitude * exposure * x ** -index``."""
+
+    _family = None
+    amplitude = Parameter("amplitude", 1e-11, min=0, is_norm=True)
+    index = Parameter("index", 2.0)
+
+
+class ToyModels:
+    """Minimal models container: iteration, parameters, covariance setter."""
+
+    def __init__(self, models):
+        self._models = list(models)
+        self._covariance = None
+
+    def __iter__(self):
+        return iter(self._models)
+
+    def __len__(self):
+        return len(self._models)
+
+    @property
+    def parameters(self):
+        return Parameters.from_stack([m.parameters for m in self._models])
+
+    @property
+    def covariance(self):
+        return self._covariance
+
+    @covariance.setter
+    def covariance(self, value):
+        self._covariance = value
+
+
+class Chi2Dataset:
+    def __init__(self, x, y, sigma, model):
+        self.x, self.y, self.sigma = x, y, sigma
+        self.models = ToyModels([model]) if model is not None else None
+
+    def stat_sum(self):
+        model = next(iter(self.models))
+        return float(np.sum(((self.y - model.evaluate(self.x)) / self.sigma) ** 2))
+
+
+class CashDataset:
+    def __init__(self, x, exposure, counts, model):
+        self.x, self.exposure, self.counts = x, exposure, counts
+        self.models = ToyModels([model])
+
+    def stat_sum(self):
+        amplitude, index = next(iter(self.models)).parameter_values()
+        mu = amplitude * self.exposure * self.x ** -index
+        return float(2 * np.sum(mu - self.counts * np.log(mu)))
+
+
+class ToyDatasets:
+    """Like gammalike Datasets: stat_sum over members, models = union."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+
+    def stat_sum(self):
+        return sum(d.stat_sum() for d in self.datasets)
+
+    @property
+    def models(self):
+        models, seen = [], set()
+        for d in self.datasets:
+            for m in d.models:
+                if id(m) not in seen:
+                    seen.add(id(m))
+                    models.append(m)
+        return ToyModels(models)
+
+
+def make_line_data(seed=0, n=25):
+    rng = np.random.default_rng(seed)
+    x = np.linspace(1, 10, n) * 1e11
+    sigma = rng.uniform(0.3, 0.8, n)
+    y = 2.5e-11 * x + 3.0 + rng.normal(0, sigma)
+    return x, y, sigma
+
+
+def weighted_lstsq(design, y, sigma):
+    """Closed form: beta = (A^T W A)^-1 A^T W y, cov = (A^T W A)^-1."""
+    w = 1 / sigma ** 2
+    fisher = design.T @ (design * w[:, None])
+    cov = np.linalg.inv(fisher)
+    beta = cov @ (design.T @ (w * y))
+    return beta, cov
+
+
+@pytest.fixture
+def line():
+    x, y, sigma = make_line_data()
+    model = LineModel(slope=1e-11, offset=0.5)
+    beta, cov = weighted_lstsq(np.stack([x, np.ones_like(x)], axis=1), y, sigma)
+    return Chi2Dataset(x, y, sigma, model), model, beta, cov
+
+
+@pytest.mark.parametrize("backend", ["minuit", "scipy"])
+def test_linear_chi2_values_errors_covariance(line, backend):
+    dataset, model, beta, cov = line
+    result = Fit(backend=backend).run(dataset)
+    assert isinstance(result, FitResult)
+    assert result.success
+    assert result.backend == backend
+    assert result.covariance_result.method == "hesse"
+    assert model.slope.value == pytest.approx(beta[0], rel=1e-4)
+    assert model.offset.value == pytest.approx(beta[1], rel=1e-4)
+    assert model.slope.error == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-4)
+    assert model.offset.error == pytest.approx(np.sqrt(cov[1, 1]), rel=1e-4)
+    # The off-diagonal term too (correlation of slope and offset is strong).
+    np.testing.assert_allclose(result.covariance_result.matrix, cov, rtol=1e-3)
+    assert result.total_stat == pytest.approx(dataset.stat_sum())
+    # Covariance written into the models container and into FitResult.covariance.
+    assert isinstance(dataset.models.covariance, Covariance)
+    np.testing.assert_allclose(dataset.models.covariance.data, cov, rtol=1e-3)
+    np.testing.assert_allclose(result.covariance.get_subcovariance(model.parameters), cov, rtol=1e-3)
+    assert result.parameters["slope"] is model.slope
+    assert result.models is dataset.models
+
+
+def test_frozen_parameter_is_skipped(line):
+    dataset, model, _, _ = line
+    model.offset.value = 3.0
+    model.offset.frozen = True
+    x, y, sigma = dataset.x, dataset.y, dataset.sigma
+    # Closed form of a one-parameter weighted fit of y - 3 = slope * x.
+    w = 1 / sigma ** 2
+    slope = np.sum(w * x * (y - 3)) / np.sum(w * x * x)
+    result = Fit().run(dataset)
+    assert model.offset.value == 3.0
+    assert model.offset.error == 0
+    assert model.slope.value == pytest.approx(slope, rel=1e-4)
+    assert model.slope.error == pytest.approx(1 / np.sqrt(np.sum(w * x * x)), rel=1e-4)
+    assert result.covariance_result.matrix.shape == (1, 1)
+
+
+def test_poisson_cash_single_norm():
+    rng = np.random.default_rng(1)
+    x = np.ones(30)
+    exposure = rng.uniform(1e11, 3e11, 30)
+    counts = rng.poisson(5e-11 * exposure).astype(float)
+    model = PowerLawCounts(amplitude=1e-11)
+    model.index.frozen = True
+    dataset = CashDataset(x, exposure, counts, model)
+    result = Fit().run(dataset)
+    assert result.success
+    # Poisson MLE of mu_i = A e_i: A = sum(n) / sum(e), var(A) = A / sum(e).
+    amplitude = counts.sum() / exposure.sum()
+    assert model.amplitude.value == pytest.approx(amplitude, rel=1e-4)
+    assert model.amplitude.error == pytest.approx(np.sqrt(amplitude / exposure.sum()), rel=1e-3)
+
+
+def make_cash_powerlaw(seed=2):
+    rng = np.random.default_rng(seed)
+    x = np.geomspace(1, 30, 20)
+    exposure = np.full(20, 1e13)
+    counts = rng.poisson(3e-11 * exposure * x ** -2.3).astype(float)
+    model = PowerLawCounts(amplitude=1e-11, index=2.0)
+    return CashDataset(x, exposure, counts, model), model
+
+
+def test_backends_agree_on_cash_powerlaw():
+    results = {}
+    for backend in ["minuit", "scipy"]:
+        dataset, model = make_cash_powerlaw()
+        fit = Fit(backend=backend)
+        result = fit.run(dataset)
+        assert result.success, result.message
+        results[backend] = (model.parameters.values, model.parameters.errors, result.total_stat)
+    np.testing.assert_allclose(results["minuit"][0], results["scipy"][0], rtol=1e-3)
+    np.testing.assert_allclose(results["minuit"][1], results["scipy"][1], rtol=2e-2)
+    assert results["minuit"][2] == pytest.approx(results["scipy"][2], abs=1e-3)
+
+
+def _two_lines_shared():
+    x1, y1, s1 = make_line_data(seed=3)
+    x2, y2, s2 = make_line_data(seed=4, n=15)
+    y2 = y2 + 4.0  # a different offset, the same slope
+    slope = Parameter("slope", 1e-11)
+    m1 = LineModel(slope=slope, offset=1.0)
+    m2 = LineModel(slope=slope, offset=2.0)
+    d1, d2 = Chi2Dataset(x1, y1, s1, m1), Chi2Dataset(x2, y2, s2, m2)
+    # Joint closed form: unknowns (slope, offset1, offset2).
+    design = np.zeros((len(x1) + len(x2), 3))
+    design[:, 0] = np.concatenate([x1, x2])
+    design[: len(x1), 1] = 1
+    design[len(x1):, 2] = 1
+    beta, cov = weighted_lstsq(design, np.concatenate([y1, y2]), np.concatenate([s1, s2]))
+    return d1, d2, m1, m2, beta, cov
+
+
+@pytest.mark.parametrize("container", [list, tuple, ToyDatasets])
+def test_shared_parameter_is_one_free_parameter(container):
+    d1, d2, m1, m2, beta, cov = _two_lines_shared()
+    assert m1.slope is m2.slope
+    result = Fit().run(container([d1, d2]))
+    assert result.success
+    assert len(result.covariance_result.parameters) == 3
+    values = [m1.slope.value, m1.offset.value, m2.offset.value]
+    np.testing.assert_allclose(values, beta, rtol=1e-4)
+    errors = [m1.slope.error, m1.offset.error, m2.offset.error]
+    np.testing.assert_allclose(errors, np.sqrt(np.diag(cov)), rtol=1e-4)
+    sub = result.covariance.get_subcovariance(m2.parameters)
+    np.testing.assert_allclose(sub, cov[np.ix_([0, 2], [0, 2])], rtol=1e-3)
+    if container is not ToyDatasets:
+        # Each dataset's models container got the entries of its parameters
+        # (ToyDatasets.models builds a new container at each access).
+        sub = d2.models.covariance.get_subcovariance(m2.parameters)
+        np.testing.assert_allclose(sub, cov[np.ix_([0, 2], [0, 2])], rtol=1e-3)
+
+
+def test_old_api_datasets_in_constructor(line):
+    dataset, model, beta, _ = line
+    fit = Fit(dataset)
+    assert fit.backend == "minuit"
+    result = fit.run()
+    assert model.slope.value == pytest.approx(beta[0], rel=1e-4)
+    # confidence / stat_profile take the parameter first in that API.
+    out = fit.confidence("offset")
+    assert out["success"]
+    profile = fit.stat_profile("offset")
+    assert "offset_scan" in profile
+    assert result.success
+
+
+@pytest.mark.parametrize("backend", ["minuit", "scipy"])
+def test_confidence_linear_chi2(line, backend):
+    dataset, model, _, cov = line
+    fit = Fit(backend=backend)
+    fit.run(dataset)
+    best = model.parameters.values
+    # Profile likelihood of a linear model: errp = errn = marginal sigma.
+    out = fit.confidence(dataset, "slope", sigma=1)
+    assert out["success"]
+    assert out["errp"] == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-3)
+    assert out["errn"] == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-3)
+    assert out["nfev"] > 0
+    # Two sigma: twice as wide.
+    out = fit.confidence(dataset, model.offset, sigma=2)
+    assert out["errp"] == pytest.approx(2 * np.sqrt(cov[1, 1]), rel=1e-3)
+    # Without re-optimisation: conditional sigma 1 / sqrt(F_aa), F = inv(cov).
+    fisher = np.linalg.inv(cov)
+    out = fit.confidence(dataset, "slope", reoptimize=False)
+    assert out["errp"] == pytest.approx(1 / np.sqrt(fisher[0, 0]), rel=1e-3)
+    assert out["errn"] == pytest.approx(1 / np.sqrt(fisher[0, 0]), rel=1e-3)
+    # Parameter values and frozen states restored.
+    np.testing.assert_allclose(model.parameters.values, best, rtol=1e-12)
+    assert not model.slope.frozen and not model.offset.frozen
+
+
+def test_confidence_hits_bound(line):
+    dataset, model, beta, cov = line
+    fit = Fit(backend="scipy")
+    fit.run(dataset)
+    # Half the conditional sigma (1 / sqrt(F_bb)) above the best fit.
+    model.offset.max = beta[1] + 0.5 / np.sqrt(np.linalg.inv(cov)[1, 1])
+    out = fit.confidence(dataset, "offset", reoptimize=False)
+    assert not out["success"]
+    assert np.isnan(out["errp"])
+    assert np.isfinite(out["errn"])
+
+
+@pytest.mark.parametrize("reoptimize", [False, True])
+def test_stat_profile_parabola(line, reoptimize):
+    dataset, model, beta, cov = line
+    fit = Fit()
+    result = fit.run(dataset)
+    frozen_before = [p.frozen for p in model.parameters]
+    scale_before = model.slope.scale
+    profile = fit.stat_profile(dataset, "slope", reoptimize=reoptimize)
+    values, stats = profile["slope_scan"], profile["stat_scan"]
+    # Default grid: 11 values, +-2 errors around the best fit.
+    assert len(values) == 11
+    np.testing.assert_allclose(values[[0, -1]], beta[0] + np.array([-2, 2]) * model.slope.error, rtol=1e-6)
+    assert np.argmin(stats) == 5
+    assert stats.min() == pytest.approx(result.total_stat, abs=1e-6)
+    # Parabola stat = stat_min + (v - v0)^2 / s^2 with s the marginal (profile)
+    # or conditional sigma.
+    curvature = np.polyfit(values - beta[0], stats, 2)[0]
+    sigma = np.sqrt(cov[0, 0]) if reoptimize else 1 / np.sqrt(np.linalg.inv(cov)[0, 0])
+    assert curvature == pytest.approx(1 / sigma ** 2, rel=1e-3)
+    assert len(profile["fit_results"]) == (11 if reoptimize else 0)
+    # Restored state.
+    assert model.slope.value == pytest.approx(beta[0], rel=1e-4)
+    assert model.slope.scale == scale_before
+    assert [p.frozen for p in model.parameters] == frozen_before
+
+
+def test_stat_profile_custom_values(line):
+    dataset, model, _, _ = line
+    model.offset.scan_values = [1.0, 2.0, 3.0]
+    profile = Fit().stat_profile(dataset, model.offset)
+    expected = []
+    for value in [1.0, 2.0, 3.0]:
+        model.offset.value = value
+        expected.append(dataset.stat_sum())
+    np.testing.assert_allclose(profile["stat_scan"], expected)
+
+
+def test_stat_profile_long_scan_with_progress_bar(line, capsys):
+    dataset, model, _, _ = line
+    Fit().run(dataset)
+    model.offset.scan_n_values = 250  # long enough for the tqdm bar
+    profile = Fit().stat_profile(dataset, "offset")
+    stats = profile["stat_scan"]
+    assert stats.shape == (250,)
+    # Convex (quadratic) in offset: second differences all positive.
+    assert np.all(np.diff(stats, 2) > 0)
+
+
+def test_stat_surface(line):
+    dataset, model, beta, _ = line
+    fit = Fit()
+    fit.run(dataset)
+    model.slope.scan_n_values = 5
+    model.offset.scan_n_values = 7
+    before = model.parameters.values
+    surface = fit.stat_surface(dataset, "slope", "offset")
+    stats = surface["stat_scan"]
+    assert stats.shape == (5, 7)
+    # Minimum at the grid centre (the grids are symmetric around the best fit).
+    assert np.unravel_index(np.argmin(stats), stats.shape) == (2, 3)
+    # Spot check against a direct evaluation.
+    model.slope.value = surface["slope_scan"][1]
+    model.offset.value = surface["offset_scan"][5]
+    assert stats[1, 5] == pytest.approx(dataset.stat_sum())
+    model.parameters.values = before
+
+    surface = fit.stat_surface(dataset, "slope", "offset", reoptimize=True)
+    assert surface["fit_results"] == []  # no other free parameter left to re-optimise
+    np.testing.assert_allclose(model.parameters.values, before)
+
+
+def test_store_trace(line):
+    dataset, model, _, _ = line
+    fit = Fit(store_trace=True)
+    result = fit.optimize(dataset)
+    trace = result.trace
+    assert trace.colnames == ["total_stat", "slope", "offset"]
+    assert len(trace) >= result.nfev - 1
+    # Trace values are parameter values, not factors.
+    idx = np.argmin(trace["total_stat"])
+    assert trace["slope"][idx] == pytest.approx(model.slope.value, rel=1e-3)
+    assert Fit().optimize(dataset).trace is None
+
+
+def test_fit_result_printout(line):
+    dataset, _, _, _ = line
+    result = Fit().run(dataset)
+    # Layout of the seeds (003_spectral_analysis_1d).
+    expected = (
+        "OptimizeResult\n\n"
+        "\tbackend    : minuit\n"
+        "\tmethod     : migrad\n"
+        "\tsuccess    : True\n"
+        "\tmessage    : Optimization terminated successfully.\n"
+        "\tnfev       : NFEV\n"
+        "\ttotal stat : STAT\n\n"
+        "CovarianceResult\n\n"
+        "\tbackend    : minuit\n"
+        "\tmethod     : hesse\n"
+        "\tsuccess    : True\n"
+        "\tmessage    : Hesse terminated successfully.\n"
+    )
+    expected = expected.replace("NFEV", str(result.nfev)).replace("STAT", f"{result.total_stat:.2f}")
+    assert str(result) == expected
+    assert re.search(r"total stat : \d+\.\d\d\n", str(result))
+
+
+def test_parameter_bounds_respected(line):
+    dataset, model, beta, _ = line
+    for backend in ["minuit", "scipy"]:
+        model.slope.value, model.offset.value = 1e-11, 4.5
+        model.offset.min = beta[1] + 1.0
+        Fit(backend=backend).optimize(dataset)
+        assert model.offset.value == pytest.approx(beta[1] + 1.0, abs=1e-3)
+
+
+def test_no_free_parameters():
+    x, y, sigma = make_line_data()
+    model = LineModel()
+    model.freeze()
+    dataset = Chi2Dataset(x, y, sigma, model)
+    with pytest.raises(ValueError, match="no free parameters"):
+        Fit().run(dataset)
+    with pytest.raises(ValueError, match="no free parameters"):
+        Fit().run([Chi2Dataset(x, y, sigma, None)])
+    with pytest.raises(TypeError, match="stat_sum"):
+        Fit().run([object()])
+
+
+def test_invalid_options(line):
+    dataset, _, _, _ = line
+    with pytest.raises(ValueError, match="unknown backend"):
+        Fit(backend="sherpa")
+    with pytest.raises(TypeError, match="unknown optimize_opts"):
+        Fit(optimize_opts={"tolerance": 1}).run(dataset)
+
+
+def test_optimize_opts_passed_to_minuit(line):
+    dataset, _, _, _ = line
+    fit = Fit(optimize_opts={"tol": 0.01, "strategy": 2, "print_level": 0, "migrad_opts": {"ncall": 5000}})
+    result = fit.run(dataset)
+    minuit = result.optimize_result.minuit  # seed 002 uses this attribute
+    assert minuit.tol == 0.01
+    assert minuit.strategy.strategy == 2
+    # The call limit is honoured: an absurdly small one makes MIGRAD fail.
+    dataset.models._models[0].slope.value = 1e-10
+    result = Fit(optimize_opts={"migrad_opts": {"ncall": 3}}).optimize(dataset)
+    assert not result.success
+    assert "call limit" in result.message
+
+
+def test_scipy_nelder_mead(line):
+    dataset, model, beta, _ = line
+    fit = Fit(backend="scipy", optimize_opts={"method": "Nelder-Mead", "options": {"xatol": 1e-8, "fatol": 1e-10, "maxfev": 5000}})
+    result = fit.optimize(dataset)
+    assert result.success
+    assert result.method == "Nelder-Mead"
+    assert model.slope.value == pytest.approx(beta[0], rel=1e-4)
