@@ -88,25 +88,93 @@ class Covariance:
             covar.set_subcovariance(c)
         return covar
 
-    def to_table(self):
-        """Matrix as a table with one column per parameter name."""
-        names = self.parameters.names
-        table = Table(self._data, names=[f"{n}" for n in _unique_names(names)])
+    def to_table(self, labels=None):
+        """Matrix as a table: a "Parameters" column of labels, then columns "0", "1", ...
+
+        Parameters
+        ----------
+        labels : list of str, optional
+            Row labels; the parameter names by default (`Models` passes
+            ``"<model>.<spectral|spatial|temporal>.<name>"``).
+        """
+        n = len(self.parameters)
+        labels = self.parameters.names if labels is None else list(labels)
+        if len(labels) != n:
+            raise ValueError(f"Expected {n} covariance labels, got {len(labels)}")
+        table = Table()
+        table["Parameters"] = np.array(labels, dtype=str) if n else np.array([], dtype=str)
+        for idx in range(n):
+            table[str(idx)] = self._data[:, idx]
         return table
 
-    def write(self, filename, overwrite=False):
-        """Write the matrix as a whitespace-separated text file (ascii.basic)."""
+    def write(self, filename, overwrite=False, labels=None):
+        """Write the matrix in astropy's ``ascii.fixed_width`` format (gammapy's layout).
+
+        Parameters
+        ----------
+        filename : str or `~pathlib.Path`
+            Output file.
+        overwrite : bool
+            Replace an existing file.
+        labels : list of str, optional
+            Row labels (see `to_table`).
+        """
         from ..utils.io import write_atomic
 
+        # astropy writes float64 with the shortest round-trip repr: write -> read is exact
+        table = self.to_table(labels=labels)
         with write_atomic(filename, overwrite=overwrite) as tmp:
-            self.to_table().write(tmp, format="ascii.basic")
+            table.write(tmp, format="ascii.fixed_width")
 
-    def read(self, filename):
-        """Read a matrix written by `write` into this covariance."""
+    @staticmethod
+    def read_table(filename):
+        """Read a covariance file: ``(labels, matrix)``.
+
+        Accepts the ``ascii.fixed_width`` layout (first column "Parameters",
+        then "0", "1", ...) and a plain whitespace-separated matrix with
+        parameter names as header (labels are then the column names).
+        """
         from ..utils.paths import make_path
 
-        table = Table.read(make_path(filename), format="ascii.basic")
-        data = np.array([table[col] for col in table.colnames], dtype=float).T
+        path = make_path(filename)
+        text = path.read_text()
+        if text.lstrip().startswith("|"):
+            # "|"-delimited rows; parsed by hand so that misaligned columns still load
+            rows = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+                    for line in text.splitlines() if line.strip().startswith("|")]
+            header, body = rows[0], rows[1:]
+            if any(len(row) != len(header) for row in body):
+                raise ValueError(f"{path}: covariance rows do not all have {len(header)} cells")
+            try:
+                values = np.array([[float(x) for x in row[1:]] for row in body], dtype=float)
+            except ValueError as exc:
+                raise ValueError(f"{path}: non-numeric covariance entry ({exc})") from exc
+            labels = [row[0] for row in body]
+            data = values.reshape(len(body), len(header) - 1)
+            if data.shape != (len(labels), len(labels)):
+                raise ValueError(
+                    f"{path}: covariance matrix has shape {data.shape}, expected a square "
+                    f"matrix with one row per label ({len(labels)} labels)"
+                )
+            return labels, data
+        table = Table.read(text, format="ascii.basic")
+        if "Parameters" in table.colnames:
+            labels = [str(x) for x in table["Parameters"]]
+            cols = [c for c in table.colnames if c != "Parameters"]
+        else:
+            cols = table.colnames
+            labels = list(cols)
+        data = np.array([np.asarray(table[c], dtype=float) for c in cols], dtype=float).T
+        if data.shape != (len(labels), len(labels)):
+            raise ValueError(
+                f"{path}: covariance matrix has shape {data.shape}, expected a square "
+                f"matrix with one row per label ({len(labels)} labels)"
+            )
+        return labels, data
+
+    def read(self, filename):
+        """Read a matrix written by `write` into this covariance (same order of parameters)."""
+        labels, data = self.read_table(filename)
         if data.shape != self.shape:
             raise ValueError(
                 f"{filename}: covariance matrix has shape {data.shape}, "

@@ -14,6 +14,9 @@ model's internal unit: `ModelBase.parameter_values` returns floats in those
 units for the evaluation hot path, with the unit conversion cached.
 """
 import copy
+import secrets
+import string
+import warnings
 
 import numpy as np
 from astropy import units as u
@@ -22,7 +25,7 @@ from astropy.table import Table
 from ..covariance import Covariance
 from ..parameter import Parameter, Parameters
 
-__all__ = ["ModelBase", "Registry", "MODEL_REGISTRY"]
+__all__ = ["ModelBase", "Registry", "MODEL_REGISTRY", "make_name", "parameters_table"]
 
 
 class Registry:
@@ -103,17 +106,24 @@ class ModelBase:
                     _set_parameter_value(par, value, self)
             self.__dict__[name] = par
         if kwargs:
-            raise TypeError(
-                f"{self.__class__.__name__}: unknown argument(s) {sorted(kwargs)}; "
-                f"parameters are {self.default_parameters.names}"
+            # gammapy silently ignores unknown keywords and seed 000 relies on it
+            # (``GaussianSpatialModel(..., r0=...)``): warn instead of raising.
+            warnings.warn(
+                f"{self.__class__.__name__}: unknown argument(s) {sorted(kwargs)} ignored; "
+                f"parameters are {self.default_parameters.names}",
+                stacklevel=3,
             )
         self._covariance = None
 
     # -- parameters -----------------------------------------------------
+    def _defaults(self):
+        """Default parameters of this instance (class defaults unless overridden)."""
+        return self.default_parameters
+
     @property
     def parameters(self):
         """Parameters of this model, in declaration order."""
-        return Parameters([getattr(self, p.name) for p in self.default_parameters])
+        return Parameters([getattr(self, p.name) for p in self._defaults()])
 
     @property
     def parameters_unique_names(self):
@@ -123,7 +133,7 @@ class ModelBase:
         """Parameter values as floats in the model's internal units (hot path)."""
         return tuple(
             getattr(self, p.name).value_in(unit)
-            for p, unit in zip(self.default_parameters, self._internal_units)
+            for p, unit in zip(self._defaults(), self._internal_units)
         )
 
     @property
@@ -152,7 +162,7 @@ class ModelBase:
 
     def unfreeze(self):
         """Unfreeze all parameters that are free by default."""
-        for default, par in zip(self.default_parameters, self.parameters):
+        for default, par in zip(self._defaults(), self.parameters):
             par.frozen = default.frozen
 
     @property
@@ -175,8 +185,10 @@ class ModelBase:
     def to_dict(self, full_output=False):
         """Dictionary for YAML: ``{"type": ..., "parameters": [...]}``."""
         pars = []
-        for default, par in zip(self.default_parameters, self.parameters):
+        for default, par in zip(self._defaults(), self.parameters):
             data = par.to_dict()
+            # a parameter shared from another model may carry another name: the slot wins
+            data["name"] = default.name
             if not full_output:
                 # Keep YAML short: drop entries equal to the class default.
                 if "frozen" not in data and default.frozen:
@@ -189,20 +201,31 @@ class ModelBase:
         """Create from a YAML dictionary (``type`` and ``parameters``)."""
         if "type" in data and data["type"] not in _tags(cls):
             cls = MODEL_REGISTRY[cls._family].get_cls(data["type"])
+            # the concrete class may read more than parameters (templates, nodes...)
+            return cls.from_dict(data, **kwargs)
         model = cls(**kwargs)
         model._update_parameters_from_dict(data.get("parameters", []))
         return model
 
     def _update_parameters_from_dict(self, pars):
-        names = self.default_parameters.names
+        defaults = {p.name: p for p in self._defaults()}
         for item in pars:
             name = item.get("name")
-            if name not in names:
+            if name not in defaults:
                 raise ValueError(
                     f"{self.type_name}: unknown parameter {name!r} in YAML; "
-                    f"expected one of {names}"
+                    f"expected one of {list(defaults)}"
                 )
-            getattr(self, name).update_from_dict(item)
+            par = getattr(self, name)
+            par.update_from_dict(item)
+            # update_from_dict accepts any unit for a dimensionless default: the
+            # model's internal unit is the reference, so check against it here.
+            internal = defaults[name].unit
+            if not par.unit.is_equivalent(internal):
+                raise u.UnitConversionError(
+                    f"{self.type_name}: parameter {name!r} has unit {par.unit!s}, "
+                    f"which does not convert to {internal!s}"
+                )
 
     # -- output ---------------------------------------------------------
     def __str__(self):
@@ -230,19 +253,43 @@ def _set_parameter_value(par, value, model):
         par.value = float(value)
 
 
+def make_name():
+    """Random 8-character model name (letters and digits), as gammapy does."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(8))
+
+
+def components_of(model):
+    """``(kind, component)`` pairs of a model: its ``_components()`` (sky models), or
+    the model itself, labelled by its family."""
+    if hasattr(model, "_components"):
+        return list(model._components())
+    return [(model._family or "model", model)]
+
+
 def parameters_table(models):
-    """Table of all parameters of several named models (``to_parameters_table``)."""
+    """Table of all parameters of several named models (``to_parameters_table``).
+
+    A parameter object appearing more than once (shared between models) gets
+    the same non-empty ``link`` label on each of its rows.
+    """
     rows = []
+    counts = {}
     for model in models:
-        for kind, component in model._components():
+        for kind, component in components_of(model):
             for par in component.parameters:
+                counts[id(par)] = counts.get(id(par), 0) + 1
+    for model in models:
+        for kind, component in components_of(model):
+            for par in component.parameters:
+                link = f"{par.name}@{id(par) & 0xFFFFFFFF:08x}" if counts[id(par)] > 1 else ""
                 rows.append(
-                    (model.name, kind, par.name, par.value, par.unit.to_string("fits"), par.error,
-                     par.min, par.max, par.frozen, par.is_norm)
+                    (str(getattr(model, "name", None)), kind, par.name, par.value, par.unit.to_string("fits"), par.error,
+                     par.min, par.max, par.frozen, par.is_norm, link)
                 )
-    names = ["model", "type", "name", "value", "unit", "error", "min", "max", "frozen", "is_norm"]
+    names = ["model", "type", "name", "value", "unit", "error", "min", "max", "frozen", "is_norm", "link"]
     table = Table(rows=rows or None, names=names,
-                  dtype=[str, str, str, float, str, float, float, float, bool, bool])
+                  dtype=[str, str, str, float, str, float, float, float, bool, bool, str])
     table["value"].format = ".4e"
     for col in ("error", "min", "max"):
         table[col].format = ".3e"
