@@ -313,7 +313,7 @@ class MapAxis:
     @property
     def edges(self):
         """Bin edges (`~astropy.units.Quantity`)."""
-        return u.Quantity(self._edges, self._unit, copy=False)
+        return u.Quantity(self._edges, self._unit, copy=None)
 
     @property
     def edges_min(self):
@@ -328,7 +328,7 @@ class MapAxis:
     @property
     def center(self):
         """Bin centres (log centre for interp="log")."""
-        return u.Quantity(self._center, self._unit, copy=False)
+        return u.Quantity(self._center, self._unit, copy=None)
 
     @property
     def bin_width(self):
@@ -404,7 +404,7 @@ class MapAxis:
     def pix_to_coord(self, pix):
         """Coordinates at fractional pixel positions (Quantity if the axis has a unit)."""
         values = self.pix_to_coord_value(pix)
-        return u.Quantity(values, self._unit, copy=False)
+        return u.Quantity(values, self._unit, copy=None)
 
     def coord_to_pix(self, coord):
         """Fractional pixel positions of coordinates (floats are in the axis unit)."""

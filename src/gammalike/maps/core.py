@@ -146,7 +146,7 @@ class Map(abc.ABC):
     @property
     def quantity(self):
         """Data as a Quantity (a view, no copy)."""
-        return u.Quantity(self._data, self._unit, copy=False)
+        return u.Quantity(self._data, self._unit, copy=None)
 
     @quantity.setter
     def quantity(self, value):
