@@ -66,3 +66,28 @@ def info():
         click.echo(f"Data folder: {folder} (found)")
     else:
         click.echo(f"Data folder: {folder} (does not exist)")
+
+
+@cli.command()
+@click.option("--seed", default=0, show_default=True, help="Seed of the simulation.")
+def demo(seed):
+    """Simulate a CTA-like spectrum, fit it and print the result (no download)."""
+    from .demo import TRUE_AMPLITUDE, TRUE_INDEX, run_demo
+
+    dataset, result, elapsed = run_demo(random_state=seed)
+    click.echo(str(dataset))
+    click.echo("")
+    click.echo(str(result))
+    click.echo("")
+    spectral = dataset.models["source"].spectral_model
+    click.echo("Fitted source model vs simulated truth:")
+    for name, truth in (("index", TRUE_INDEX), ("amplitude", TRUE_AMPLITUDE.value)):
+        par = spectral.parameters[name]
+        pull = (par.value - truth) / par.error if par.error > 0 else float("nan")
+        click.echo(
+            f"  {name:<10}: {par.value:.4g} ± {par.error:.2g} {par.unit.to_string()}"
+            f"   (truth {truth:.4g}, pull {pull:+.2f})"
+        )
+    click.echo(f"\nWall time: {elapsed:.2f} s")
+    if not result.success:
+        raise click.ClickException("the fit did not converge")

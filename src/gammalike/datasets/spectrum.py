@@ -21,6 +21,7 @@ from ..irf import EDispKernel
 from ..maps import RegionNDMap
 from ..stats import CashCountsStatistic, cash
 from ..utils import make_path, write_atomic
+from ..utils.random import get_random_state
 from . import plots
 from .core import Dataset, _format_models_summary, make_name
 from .evaluation import (
@@ -282,6 +283,18 @@ class SpectrumDataset(Dataset):
     def npred(self):
         """Predicted counts, signal plus background (`~gammalike.maps.RegionNDMap`)."""
         return _to_map(self._geom, self._npred_signal_array() + self._npred_background_array())
+
+    def fake(self, random_state="random-seed"):
+        """Replace counts by a Poisson realisation of the predicted counts.
+
+        Parameters
+        ----------
+        random_state : int, `~numpy.random.Generator` or "random-seed"
+            Seed or generator (see `~gammalike.utils.random.get_random_state`).
+        """
+        rng = get_random_state(random_state)
+        npred = self._npred_signal_array() + self._npred_background_array()
+        self.counts = _to_map(self._geom, rng.poisson(np.clip(npred, 0, None)).astype(float))
 
     @property
     def excess(self):

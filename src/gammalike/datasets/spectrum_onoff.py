@@ -18,6 +18,7 @@ from ..stats import WStatCountsStatistic, cash, get_wstat_mu_bkg, wstat
 from .ogip import OGIPReader, OGIPWriter, gti_to_hdu
 from .evaluation import to_map as _to_map
 from .evaluation import values as _values
+from ..utils.random import get_random_state
 from .spectrum import SpectrumDataset
 
 __all__ = ["SpectrumDatasetOnOff"]
@@ -251,6 +252,32 @@ class SpectrumDatasetOnOff(SpectrumDataset):
         if dataset.models is not None:
             new.models = dataset.models
         return new
+
+    def fake(self, npred_background, random_state="random-seed"):
+        """Replace ON and OFF counts by Poisson realisations.
+
+        ON counts are drawn from ``npred_signal + npred_background`` and OFF
+        counts from ``npred_background / alpha``: the OFF measurement sees the
+        same background rate over ``1 / alpha`` times the acceptance.
+
+        Parameters
+        ----------
+        npred_background : `~gammalike.maps.RegionNDMap` or array
+            Expected background counts in the ON region.
+        random_state : int, `~numpy.random.Generator` or "random-seed"
+            Seed or generator (see `~gammalike.utils.random.get_random_state`).
+        """
+        rng = get_random_state(random_state)
+        mu_bkg = np.asarray(_values(npred_background) if isinstance(npred_background, RegionNDMap)
+                            else npred_background, dtype=float).reshape(-1)
+        alpha = self._alpha_array()
+        if np.any(alpha <= 0):
+            raise ValueError(f"{self.name}: fake needs alpha > 0 in every bin (acceptance_off set?)")
+        mu_on = np.clip(self._npred_signal_array() + mu_bkg, 0, None)
+        counts = rng.poisson(mu_on).astype(float)
+        counts_off = rng.poisson(np.clip(mu_bkg / alpha, 0, None)).astype(float)
+        self.counts = _to_map(self._geom, counts)
+        self.counts_off = _to_map(self._geom, counts_off)
 
     def to_spectrum_dataset(self, name=None):
         """`SpectrumDataset` with ``background = alpha * counts_off``."""
