@@ -15,3 +15,12 @@ __all__ += [  # noqa: E402
     "ParametricPSF", "PSFKing", "Background2D", "Background3D", "FoVAlignment", "RadMax2D",
     "IRF_REGISTRY", "load_irf_dict_from_file",
 ]
+from .irf_map import IRFMap  # noqa: E402
+from .psf_kernel import PSFKernel, convolve_cube  # noqa: E402
+from .psf_map import PSFMap  # noqa: E402
+from .edisp_map import EDispKernelMap, EDispMap, read_edisp_map_from_hdulist  # noqa: E402
+
+__all__ += [  # noqa: E402
+    "IRFMap", "PSFKernel", "convolve_cube", "PSFMap", "EDispKernelMap", "EDispMap",
+    "read_edisp_map_from_hdulist",
+]
