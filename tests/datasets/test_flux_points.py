@@ -55,8 +55,15 @@ def test_chi2_symmetric_errors():
     assert_allclose(dataset.stat_sum(), 5.25, rtol=1e-12)
 
 
-def test_chi2_asymmetric_errors():
+def test_chi2_asymmetric_errors_default_uses_mean_error():
+    # Default "chi2" (reference behaviour, see the module docstring): the
+    # symmetric error is (errn + errp) / 2 = 0.15 model -> (offset / 1.5)^2.
     dataset = make_dataset(asymmetric=True)
+    assert_allclose(dataset.stat_array()[:4], [0.0, 1 / 2.25, 4 / 2.25, 0.25 / 2.25], atol=1e-12)
+
+
+def test_chi2_asymmetric_errors():
+    dataset = make_dataset(asymmetric=True, stat_type="chi2-asymmetric")
     # Model below the data (offset > 0): errn = 0.1 model -> offset^2;
     # model above the data (offset < 0): errp = 0.2 model -> (offset / 2)^2.
     assert_allclose(dataset.stat_array()[:4], [0.0, 1.0, 1.0, 0.25], atol=1e-12)

@@ -75,8 +75,8 @@ def test_rmf_round_trip(axes, tmp_path):
     filename = tmp_path / "rmf.fits"
     edisp.write(filename)
     edisp2 = EDispKernel.read(filename)
-    # MATRIX is float32 on disk (OGIP "PE" column)
-    assert_allclose(edisp2.pdf_matrix, edisp.pdf_matrix.astype(np.float32), rtol=0, atol=0)
+    # MATRIX is written as float64 ("PD" column): the round trip is exact
+    assert np.array_equal(edisp2.pdf_matrix, edisp.pdf_matrix)
     assert_allclose(edisp2.energy_axis_true.edges, energy_axis_true.edges, rtol=1e-12)
     assert_allclose(edisp2.energy_axis.edges, energy_axis.edges, rtol=1e-12)
     assert edisp2 == edisp

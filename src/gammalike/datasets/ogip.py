@@ -137,8 +137,9 @@ class OGIPReader:
             rmf_path = self._resolve(header, "RESPFILE", required=False)
             bkg_path = self._resolve(header, "BACKFILE", required=False)
 
-        aeff, energy_axis_true = self.read_arf(arf_path)
+        aeff, energy_axis_true, exposure = self.read_arf(arf_path)
         data["aeff"] = aeff
+        data["exposure"] = exposure
         data["energy_axis_true"] = energy_axis_true
 
         if rmf_path is not None:
@@ -225,7 +226,13 @@ class OGIPReader:
 
     @staticmethod
     def read_arf(filename):
-        """Effective area (cm2, float array) and true-energy axis of an ARF file."""
+        """Effective area (cm2), true-energy axis and exact exposure (cm2 s or None) of an ARF.
+
+        The optional ``EXPOSURE`` column is a gammalike extension (other OGIP
+        readers ignore it): ``SPECRESP * EXPOSURE keyword`` can differ from the
+        exposure that was written by one ulp, the column makes the write ->
+        read round trip exact.
+        """
         path = make_path(filename)
         with fits.open(path, memmap=False) as hdulist:
             names = [h.name for h in hdulist]
@@ -238,7 +245,11 @@ class OGIPReader:
         col = table["SPECRESP"]
         unit = col.unit or u.cm**2
         aeff = u.Quantity(np.asarray(col, dtype=np.float64), unit).to_value("cm2")
-        return aeff, energy_axis_true
+        exposure = None
+        if "EXPOSURE" in table.colnames:
+            col = table["EXPOSURE"]
+            exposure = u.Quantity(np.asarray(col, dtype=np.float64), col.unit or "cm2 s").to_value("cm2 s")
+        return aeff, energy_axis_true, exposure
 
 
 class OGIPWriter:
@@ -261,7 +272,7 @@ class OGIPWriter:
         self.paths = {"pha": self.filename, **{k: folder / v for k, v in names.items()}}
 
     def write(self, name, counts, mask_safe, acceptance, livetime, energy_axis,
-              aeff, energy_axis_true, edisp=None, counts_off=None, acceptance_off=None,
+              aeff, energy_axis_true, edisp=None, counts_off=None, acceptance_off=None, exposure=None,
               gti_hdu=None, region_hdu=None, meta=None):
         """Write all files (each atomically; all are checked before any is written)."""
         hdulists = {
@@ -270,7 +281,7 @@ class OGIPWriter:
                 has_rmf=edisp is not None, has_bkg=counts_off is not None,
                 gti_hdu=gti_hdu, region_hdu=region_hdu, meta=meta,
             ),
-            "arf": self.arf_hdulist(aeff, energy_axis_true),
+            "arf": self.arf_hdulist(aeff, energy_axis_true, exposure=exposure),
         }
         if edisp is not None:
             hdulists["rmf"] = edisp.to_hdulist(format="ogip")
@@ -337,14 +348,20 @@ class OGIPWriter:
         return fits.HDUList(hdus)
 
     @staticmethod
-    def arf_hdulist(aeff, energy_axis_true):
-        """ARF `~astropy.io.fits.HDUList` (SPECRESP in cm2, energies in TeV)."""
+    def arf_hdulist(aeff, energy_axis_true, exposure=None):
+        """ARF `~astropy.io.fits.HDUList` (SPECRESP in cm2, energies in TeV).
+
+        ``exposure`` (cm2 s), when given, is stored exactly in an extra
+        ``EXPOSURE`` column (see `OGIPReader.read_arf`).
+        """
         edges = energy_axis_true.edges.to_value("TeV")
         columns = [
             fits.Column("ENERG_LO", "D", unit="TeV", array=edges[:-1]),
             fits.Column("ENERG_HI", "D", unit="TeV", array=edges[1:]),
             fits.Column("SPECRESP", "D", unit="cm2", array=np.asarray(aeff, dtype=float)),
         ]
+        if exposure is not None:
+            columns.append(fits.Column("EXPOSURE", "D", unit="cm2 s", array=np.asarray(exposure, dtype=float)))
         hdu = fits.BinTableHDU.from_columns(columns, name="SPECRESP")
         header = hdu.header
         header["TELESCOP"] = "unknown"
@@ -375,3 +392,4 @@ def gti_to_hdu(gti):
     hdu = fits.table_to_hdu(Table(table))
     hdu.name = "GTI"
     return hdu
+

@@ -324,7 +324,10 @@ class SpectrumDatasetOnOff(SpectrumDataset):
         geom = _region_geom(data.get("region_hdu"), energy_axis, data.get("filename", ""))
         geom_true = geom.to_image().to_cube([data["energy_axis_true"]])
         livetime = data["livetime"]
-        exposure = _to_map(geom_true, data["aeff"] * livetime, unit="cm2 s", meta={"livetime": livetime * u.s})
+        exposure = data.get("exposure")
+        if exposure is None:
+            exposure = data["aeff"] * livetime
+        exposure = _to_map(geom_true, exposure, unit="cm2 s", meta={"livetime": livetime * u.s})
         counts = _to_map(geom, data["counts"])
         dataset = cls(
             counts=counts,
@@ -369,6 +372,7 @@ class SpectrumDatasetOnOff(SpectrumDataset):
             livetime=livetime,
             energy_axis=self.energy_axis,
             aeff=exposure / livetime,
+            exposure=exposure,
             energy_axis_true=self.energy_axis_true,
             edisp=self.edisp,
             counts_off=_values(self.counts_off) if self.counts_off is not None else None,

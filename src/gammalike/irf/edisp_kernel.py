@@ -46,6 +46,14 @@ class EDispKernel:
         true-energy bin to be reconstructed in each reco-energy bin.
     meta : dict, optional
         Header keywords kept on write.
+
+    Attributes
+    ----------
+    exposure : `~astropy.units.Quantity` or None
+        Exposure per true-energy bin the kernel was made for (effective area
+        times livetime, without containment correction), set by the makers and
+        used as the weights of the kernel when datasets are stacked. Not
+        written to files: kernels read back have None.
     """
 
     tag = "edisp_kernel"
@@ -61,6 +69,7 @@ class EDispKernel:
         data = np.asarray(u.Quantity(data).to_value(""), dtype=np.float64)
         self.data = np.broadcast_to(data, shape).copy()
         self.meta = dict(meta or {})
+        self.exposure = None
 
     # -- structure ------------------------------------------------------------
     @property
@@ -94,7 +103,9 @@ class EDispKernel:
         self._data = value
 
     def copy(self):
-        return self.__class__(axes=self._axes, data=self._data.copy(), meta=self.meta)
+        new = self.__class__(axes=self._axes, data=self._data.copy(), meta=self.meta)
+        new.exposure = None if self.exposure is None else self.exposure.copy()
+        return new
 
     def __eq__(self, other):
         return (
@@ -228,7 +239,9 @@ class EDispKernel:
         s_true = slices.get("energy_true", slice(None))
         s_reco = slices.get("energy", slice(None))
         axes = [self.energy_axis_true.slice(s_true), self.energy_axis.slice(s_reco)]
-        return self.__class__(axes=axes, data=self._data[s_true, s_reco], meta=self.meta)
+        new = self.__class__(axes=axes, data=self._data[s_true, s_reco], meta=self.meta)
+        new.exposure = None if self.exposure is None else self.exposure[s_true].copy()
+        return new
 
     def to_image(self, lo_threshold=None, hi_threshold=None):
         """Kernel summed over reco energies in the given range (one reco bin)."""
@@ -311,7 +324,7 @@ class EDispKernel:
             fits.Column("N_GRP", "I", array=n_grp),
             fits.Column("F_CHAN", "PI()", array=f_chan),
             fits.Column("N_CHAN", "PI()", array=n_chan),
-            fits.Column("MATRIX", "PE()", array=matrix),
+            fits.Column("MATRIX", "PD()", array=matrix),
         ]
         hdu = fits.BinTableHDU.from_columns(columns, name="MATRIX")
         header = hdu.header
@@ -465,7 +478,8 @@ def _compress_matrix(data):
     bounds = np.cumsum(n_grp_nz)
     f_chan = np.split(starts_c.astype(np.int16), bounds[:-1])
     n_chan = np.split(lengths.astype(np.int16), bounds[:-1])
-    matrix = np.split(data[nonzero].astype(np.float32), np.cumsum(nonzero.sum(axis=1))[:-1])
+    # float64 (PD) keeps the write -> read round trip exact; readers accept E and D alike
+    matrix = np.split(data[nonzero].astype(np.float64), np.cumsum(nonzero.sum(axis=1))[:-1])
     # rows without any entry: one empty group, as common OGIP writers do
     empty = n_grp_nz == 0
     n_grp = np.where(empty, 1, n_grp_nz).astype(np.int16)
