@@ -8,11 +8,10 @@ from .spatial import (
     GaussianSpatialModel,
     GeneralizedGaussianSpatialModel,
     PointSpatialModel,
-    Shell2SpatialModel,
-    ShellSpatialModel,
     SpatialModel,
-    TemplateSpatialModel,
 )
+from .spatial_shell import Shell2SpatialModel, ShellSpatialModel
+from .spatial_template import TemplateSpatialModel
 from .spectral import (
     BrokenPowerLawSpectralModel,
     ConstantSpectralModel,
@@ -31,6 +30,7 @@ from .spectral_cutoff import (
     SuperExpCutoffPowerLaw4FGLSpectralModel,
 )
 from .spectral_ebl import EBL_DATA_BUILTIN, EBLAbsorptionNormSpectralModel
+from .spectral_naima import NaimaSpectralModel
 from .spectral_norm import (
     LogParabolaNormSpectralModel,
     PiecewiseNormSpectralModel,
@@ -76,6 +76,7 @@ __all__ = [
     "LogParabolaSpectralModel",
     "MeyerCrabSpectralModel",
     "MODEL_REGISTRY",
+    "NaimaSpectralModel",
     "ModelBase",
     "Models",
     "PiecewiseNormSpectralModel",
