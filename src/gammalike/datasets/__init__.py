@@ -19,3 +19,9 @@ if find_spec(f"{__name__}.flux_points") is not None:
     from .flux_points import FluxPointsDataset  # noqa: E402
 
     __all__.append("FluxPointsDataset")
+
+# MapDataset (3D counts cubes with reduced IRFs) and its per-model evaluator.
+from .evaluator import MapEvaluator  # noqa: E402
+from .map import MapDataset  # noqa: E402
+
+__all__ += ["MapDataset", "MapEvaluator"]
