@@ -165,7 +165,9 @@ class SmoothBrokenPowerLawSpectralModel(SpectralModel):
     amplitude = Parameter("amplitude", "1e-12 cm-2 s-1 TeV-1", is_norm=True)
     ebreak = Parameter("ebreak", "1 TeV")
     reference = Parameter("reference", "1 TeV", frozen=True)
-    beta = Parameter("beta", 1.0)
+    # The smoothness is degenerate with the break energy and the indices for
+    # most data: frozen by default, as in the reference implementation.
+    beta = Parameter("beta", 1.0, frozen=True)
 
     @staticmethod
     def evaluate(energy, index1, index2, amplitude, ebreak, reference, beta):
