@@ -128,9 +128,16 @@ def test_seed001_joint_fit_values(seed001_fit):
     assert bkg.error == pytest.approx(0.076, rel=5e-2)
 
 
+# The issue quotes HESSE errors about half of ours for the three spectral
+# parameters (their correlations are 0.96-0.99 with the 50 MeV reference
+# energy).  Our values and per-dataset statistics agree with the reference to
+# < 0.5 % / 0.003, and our errors are those of our likelihood surface: fixing
+# beta at best fit +- 1 sigma and re-optimising the rest raises the statistic
+# by ~0.9 (test below), while the reference error would raise it by ~0.22.
+# Until the cause is known this stays a strict xfail rather than a wider tolerance.
 @pytest.mark.xfail(strict=True, reason=(
-    "errors of amplitude / alpha / beta ~2x the reference (0.99 correlations; a step-converged "
-    "finite-difference Hessian of our likelihood gives 6.3e-4 / 0.037 / 0.0020): open question"
+    "amplitude / alpha / beta errors ~2x the reference HESSE errors; ours match the "
+    "profile likelihood (see test_seed001_beta_error_matches_profile)"
 ))
 def test_seed001_joint_fit_errors(seed001_fit):
     _, crab_model, _ = seed001_fit
@@ -138,6 +145,20 @@ def test_seed001_joint_fit_errors(seed001_fit):
     assert spectral.amplitude.error == pytest.approx(3.12e-04, rel=5e-2)
     assert spectral.alpha.error == pytest.approx(0.0171, rel=5e-2)
     assert spectral.beta.error == pytest.approx(0.00094, rel=5e-2)
+
+
+@pytest.mark.slow
+def test_seed001_beta_error_matches_profile(seed001_fit):
+    # Profile likelihood: stat(beta_best +- error, others re-optimised) - stat_min ~ 1.
+    datasets, crab_model, result = seed001_fit
+    beta = crab_model.spectral_model.beta
+    best, error = beta.value, beta.error
+    for sign in (-1, 1):
+        with datasets.models.parameters.restore_status():
+            beta.value = best + sign * error
+            beta.frozen = True
+            delta = Fit().optimize(datasets).total_stat - result.total_stat
+        assert 0.8 < delta < 1.2, (sign, delta)
 
 
 def _roundtrip(datasets, tmp_path):
