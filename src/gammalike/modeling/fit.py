@@ -17,6 +17,7 @@ import logging
 import numpy as np
 from astropy.table import Table
 
+from ..utils.threads import with_blas_threads
 from .covariance import Covariance
 from .fit_result import CovarianceResult, FitResult, OptimizeResult
 from .iminuit_backend import confidence_iminuit, covariance_iminuit, optimize_iminuit
@@ -209,10 +210,13 @@ class Fit:
     store_trace : bool
         Keep the statistic and free parameter values of every evaluation in
         ``OptimizeResult.trace``.
+    blas_threads : int or None
+        BLAS threads while fitting (default 1: the likelihood is many small
+        array operations); None leaves the BLAS setting alone.
     """
 
     def __init__(self, backend="minuit", optimize_opts=None, covariance_opts=None,
-                 confidence_opts=None, store_trace=False):
+                 confidence_opts=None, store_trace=False, blas_threads=1):
         self._datasets = None
         if backend is not None and not isinstance(backend, str):
             self._datasets, backend = backend, "minuit"
@@ -229,6 +233,7 @@ class Fit:
         if backend == "minuit":
             self.covariance_opts = {**self.optimize_opts, **self.covariance_opts}
         self.store_trace = bool(store_trace)
+        self.blas_threads = blas_threads
         self._last_minuit = None
 
     def __repr__(self):
@@ -243,6 +248,7 @@ class Fit:
         return _FitProblem(datasets)
 
     # -- main steps -----------------------------------------------------
+    @with_blas_threads
     def run(self, datasets=None):
         """Optimise, then compute the covariance.
 
@@ -257,6 +263,7 @@ class Fit:
         covariance_result, covariance = self._covariance(problem)
         return FitResult(optimize_result, covariance_result, models=problem.models, covariance=covariance)
 
+    @with_blas_threads
     def optimize(self, datasets=None):
         """Minimise the statistic; parameters are left at the best fit.
 
@@ -266,6 +273,7 @@ class Fit:
         """
         return self._optimize(self._problem(datasets))
 
+    @with_blas_threads
     def covariance(self, datasets=None):
         """Covariance of the free parameters at their current values.
 
@@ -357,6 +365,7 @@ class Fit:
             return self._datasets, datasets
         return datasets, parameter
 
+    @with_blas_threads
     def confidence(self, datasets, parameter=None, sigma=1, reoptimize=True):
         """Asymmetric errors of a parameter from the profile likelihood.
 
@@ -403,6 +412,7 @@ class Fit:
             return stat, out["nfev"] + 1, out
         return float(problem.stat_sum()), 1, None
 
+    @with_blas_threads
     def stat_profile(self, datasets, parameter=None, reoptimize=False):
         """Statistic along ``parameter.scan_values_default``.
 
@@ -429,6 +439,7 @@ class Fit:
         problem.stat_sum()
         return {f"{par.name}_scan": values, "stat_scan": stats, "fit_results": fit_results}
 
+    @with_blas_threads
     def stat_surface(self, datasets, x, y=None, reoptimize=False):
         """Statistic on the grid of ``x.scan_values_default`` by ``y.scan_values_default``.
 
