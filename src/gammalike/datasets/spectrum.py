@@ -508,15 +508,23 @@ class SpectrumDataset(Dataset):
             pdf_self = np.eye(exp_self.size, mask_self.size)
         if pdf_other is None:
             pdf_other = np.eye(exp_other.size, mask_other.size)
+        # the kernels are weighted by the exposure they were made for (aeff x
+        # livetime, `EDispKernel.exposure`, set by the makers) when known, else
+        # by the dataset exposure
+        w_self = _edisp_weights(self, unit) * float(mask_self.any())
+        w_other = _edisp_weights(other, unit) * float(mask_other.any())
+        w_total = w_self + w_other
         weighted = (
-            pdf_self * mask_self[None, :] * exp_self[:, None]
-            + pdf_other * mask_other[None, :] * exp_other[:, None]
+            pdf_self * mask_self[None, :] * w_self[:, None]
+            + pdf_other * mask_other[None, :] * w_other[:, None]
         )
         with np.errstate(invalid="ignore", divide="ignore"):
-            pdf = np.where(total[:, None] > 0, weighted / total[:, None], 0.0)
+            pdf = np.where(w_total[:, None] > 0, weighted / w_total[:, None], 0.0)
         meta = dict(getattr(self.exposure, "meta", {}) or {})
         self.exposure = _to_map(self.exposure.geom, total, unit=unit, meta=meta)
-        self.edisp = EDispKernel(axes=[self.energy_axis_true, self.energy_axis], data=pdf)
+        edisp = EDispKernel(axes=[self.energy_axis_true, self.energy_axis], data=pdf)
+        edisp.exposure = u.Quantity(w_total, unit)
+        self.edisp = edisp
 
     # -- info -----------------------------------------------------------
     def info_dict(self, in_safe_data_range=True):
@@ -693,6 +701,15 @@ def _residuals(counts, npred, method):
     raise ValueError(
         f"Invalid residuals method {method!r}: expected 'diff', 'diff/model' or 'diff/sqrt(model)'"
     )
+
+
+def _edisp_weights(dataset, unit):
+    """Stacking weights of a dataset's kernel (float array in ``unit``): its
+    `EDispKernel.exposure` if set, else the dataset exposure."""
+    kernel_exposure = getattr(dataset.edisp, "exposure", None)
+    if kernel_exposure is not None and dataset.exposure is not None and np.any(_values(dataset.exposure)):
+        return np.asarray(u.Quantity(kernel_exposure).to_value(unit), dtype=float).reshape(-1)
+    return _values(dataset.exposure) * u.Unit(dataset.exposure.unit).to(unit)
 
 
 def _nan_to_zero(quantity):
