@@ -2,3 +2,15 @@
 from .points import FluxPoints
 
 __all__ = ["FluxPoints"]
+
+# the norm kernel, the estimator base class, FluxPointsEstimator and ParameterEstimator
+from .core import Estimator  # noqa: E402
+from .parameter import ParameterEstimator  # noqa: E402
+from .points.sed import FluxPointsEstimator  # noqa: E402
+
+__all__ += ["Estimator", "FluxPointsEstimator", "ParameterEstimator"]
+
+# light curves: flux points in time intervals
+from .points.lightcurve import LightCurveEstimator  # noqa: E402
+
+__all__ += ["LightCurveEstimator"]
