@@ -39,10 +39,13 @@ class EventList:
     ----------
     table : `~astropy.table.Table`
         Event table; the EVENTS header keywords are in ``table.meta``.
+    gti : `~gammalike.data.GTI`, optional
+        Good time intervals of the events (written with them by `write`).
     """
 
-    def __init__(self, table):
+    def __init__(self, table, gti=None):
         self.table = table
+        self.gti = gti
         self._cache = {}
 
     @classmethod
@@ -156,7 +159,7 @@ class EventList:
     # ------------------------------------------------------------------ selections
     def select_row_subset(self, row_specifier):
         """New `EventList` with the given rows (mask, index array or slice)."""
-        return self.__class__(self.table[row_specifier])
+        return self.__class__(self.table[row_specifier], gti=self.gti)
 
     def select_energy(self, energy_range):
         """Events with ``energy_range[0] <= energy < energy_range[1]``."""
@@ -243,7 +246,7 @@ class EventList:
         return cls(table)
 
     def copy(self):
-        return self.__class__(self.table.copy())
+        return self.__class__(self.table.copy(), gti=self.gti)
 
     # ------------------------------------------------------------------ I/O
     def to_table_hdu(self, format="gadf"):
@@ -251,7 +254,8 @@ class EventList:
         return fits.BinTableHDU(self.table, name="EVENTS")
 
     def write(self, filename, gti=None, overwrite=False, format="gadf"):
-        """Write the events (and optionally a GTI) to a FITS file."""
+        """Write the events and a GTI (``gti``, default `EventList.gti` if set) to a FITS file."""
+        gti = self.gti if gti is None else gti
         hdus = [fits.PrimaryHDU(), self.to_table_hdu(format=format)]
         if gti is not None:
             hdus.append(gti.to_table_hdu())

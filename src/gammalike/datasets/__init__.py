@@ -25,3 +25,8 @@ from .evaluator import MapEvaluator  # noqa: E402
 from .map import MapDataset  # noqa: E402
 
 __all__ += ["MapDataset", "MapEvaluator"]
+
+# Event sampling from a MapDataset (simulations).
+from .simulate import MapDatasetEventSampler  # noqa: E402
+
+__all__ += ["MapDatasetEventSampler"]

@@ -24,3 +24,6 @@ __all__ += [  # noqa: E402
     "IRFMap", "PSFKernel", "convolve_cube", "PSFMap", "EDispKernelMap", "EDispMap",
     "read_edisp_map_from_hdulist",
 ]
+from .parametrisation import load_cta_irfs, make_irfs  # noqa: E402
+
+__all__ += ["load_cta_irfs", "make_irfs"]  # noqa: E402
