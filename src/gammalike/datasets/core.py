@@ -20,7 +20,7 @@ from ..modeling.models import DatasetModels, Models
 from ..modeling.parameter import Parameters
 from ..utils import make_path, write_atomic
 
-__all__ = ["Dataset", "Datasets", "DATASET_REGISTRY", "DatasetRegistry"]
+__all__ = ["Dataset", "Datasets", "DATASET_REGISTRY", "DatasetRegistry", "gti_time_range"]
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,61 @@ def _as_model_list(models):
             out.extend(_as_model_list(item))
         return out
     return [models]
+
+
+# -- time selection ---------------------------------------------------------
+def gti_time_range(gti):
+    """First start and last stop of a dataset's GTI as float MJD (TT), or None if empty.
+
+    Parameters
+    ----------
+    gti : `~gammalike.data.GTI` or `~astropy.table.Table`
+        Good time intervals (a table is read as a GADF GTI table).
+
+    Returns
+    -------
+    (mjd_start, mjd_stop) : tuple of float, or None when ``gti`` has no interval
+    """
+    from ..data import GTI
+
+    if not hasattr(gti, "met_start"):
+        gti = GTI(getattr(gti, "table", gti))
+    if len(gti) == 0:
+        return None
+    ref = gti.time_ref.tt
+    ref_mjd = float(ref.mjd)
+    start = float(np.min(gti.met_start.to_value("s")))
+    stop = float(np.max(gti.met_stop.to_value("s")))
+    return ref_mjd + start / 86400.0, ref_mjd + stop / 86400.0
+
+
+def _mjd_tt(time, what):
+    from astropy.time import Time
+
+    if not isinstance(time, Time):
+        raise TypeError(f"select_time: {what} must be astropy Time, got {type(time).__name__}")
+    if time.size != 1:
+        raise ValueError(f"select_time: {what} must be a single time, got {time.size}")
+    return float(np.ravel(time.tt.mjd)[0])
+
+
+def _time_overlap(gti, time_min, time_max, atol):
+    """How a GTI relates to ``[time_min, time_max]``: "inside", "outside", "partial" or "none".
+
+    All values are float MJD (TT); ``atol`` in days.  "none" means there is no
+    GTI; an empty GTI lies "outside" every interval.
+    """
+    if gti is None:
+        return "none"
+    bounds = gti_time_range(gti)
+    if bounds is None:
+        return "outside"
+    start, stop = bounds
+    if start >= time_min - atol and stop <= time_max + atol:
+        return "inside"
+    if stop <= time_min + atol or start >= time_max - atol:
+        return "outside"
+    return "partial"
 
 
 class Dataset(abc.ABC):
@@ -191,6 +246,54 @@ class Dataset(abc.ABC):
             self._models = models
         new._name = make_name(name)
         new.models = None
+        return new
+
+    # -- time selection ---------------------------------------------------
+    def select_time(self, time_min, time_max, name=None, atol="1e-6 d"):
+        """The part of the dataset taken between ``time_min`` and ``time_max``.
+
+        A reduced dataset cannot be split in time, so this works on its GTI
+        as a whole: a dataset whose GTI lies inside the interval (within
+        ``atol``) is returned as a copy; one whose GTI lies outside is
+        returned as a copy with an all-False safe mask (it contributes nothing
+        to fits or stacks).  To split observations into shorter intervals,
+        select the time on the observations before the reduction
+        (``observations.select_time(time_intervals)``).
+
+        Parameters
+        ----------
+        time_min, time_max : `~astropy.time.Time`
+            Interval.
+        name : str, optional
+            Name of the new dataset (random if None).
+        atol : `~astropy.units.Quantity` or str
+            Tolerance on the interval bounds.
+
+        Returns
+        -------
+        dataset : `Dataset`
+            New dataset without models (as `copy`).
+
+        Raises
+        ------
+        ValueError
+            If the dataset has no GTI, or its GTI straddles a bound of the interval.
+        """
+        lo, hi = _mjd_tt(time_min, "time_min"), _mjd_tt(time_max, "time_max")
+        atol_d = u.Quantity(atol).to_value("d")
+        overlap = _time_overlap(getattr(self, "gti", None), lo, hi, atol_d)
+        if overlap == "none":
+            raise ValueError(f"Dataset {self.name!r}: no GTI, cannot select a time interval")
+        if overlap == "partial":
+            raise ValueError(
+                f"Dataset {self.name!r}: its GTI straddles the interval "
+                f"[{time_min.utc.isot}, {time_max.utc.isot}] UTC; reduced data cannot be split in "
+                "time - select the time on the observations before the reduction"
+            )
+        new = self.copy(name=name)
+        if overlap == "outside":
+            shape = np.shape(getattr(new.counts, "data", new.counts))
+            new.mask_safe = np.zeros(shape, dtype=bool)
         return new
 
     def _yaml_filename(self):
@@ -379,6 +482,36 @@ class Datasets:
             new.models = dataset.models
             sliced.append(new)
         return self.__class__(sliced)
+
+    def select_time(self, time_min, time_max, atol="1e-6 d"):
+        """Datasets whose GTI lies inside ``[time_min, time_max]`` (within ``atol``).
+
+        The datasets are not copied.  Datasets whose GTI straddles a bound are
+        not selected (a reduced dataset cannot be split in time; see
+        `Dataset.select_time`).
+
+        Parameters
+        ----------
+        time_min, time_max : `~astropy.time.Time`
+            Interval.
+        atol : `~astropy.units.Quantity` or str
+            Tolerance on the interval bounds.
+
+        Raises
+        ------
+        ValueError
+            If a dataset has no GTI.
+        """
+        lo, hi = _mjd_tt(time_min, "time_min"), _mjd_tt(time_max, "time_max")
+        atol_d = u.Quantity(atol).to_value("d")
+        selected = []
+        for dataset in self._datasets:
+            overlap = _time_overlap(getattr(dataset, "gti", None), lo, hi, atol_d)
+            if overlap == "none":
+                raise ValueError(f"Datasets.select_time: dataset {dataset.name!r} has no GTI")
+            if overlap == "inside":
+                selected.append(dataset)
+        return self.__class__(selected)
 
     def info_table(self, cumulative=False):
         """Table with one `info_dict` row per dataset.

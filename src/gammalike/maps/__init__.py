@@ -13,3 +13,8 @@ __all__ = [
     "MapAxis", "LabelMapAxis", "MapAxes", "MapCoord", "Geom", "RegionGeom", "WcsGeom",
     "Map", "RegionNDMap", "WcsNDMap",
 ]
+
+# Time intervals (light curves).
+from .time_axis import TimeMapAxis  # noqa: E402
+
+__all__.append("TimeMapAxis")

@@ -22,6 +22,12 @@ A `FluxPoints` keeps
 * the other per-bin quantities (``ts``, ``sqrt_ts``, ``is_ul``, ``npred``,
   ``counts``, ``stat``, ``stat_null``, ``stat_scan``, ``success`` and any
   unknown column) as arrays, with their units.
+
+Light curves are flux points with a second axis: an optional
+`~gammalike.maps.TimeMapAxis`.  Their arrays have shape
+``(n_energy, n_time, ...)`` (energy first, as everywhere here; trailing
+axes for the scan values or the datasets), they are written in the
+"lightcurve" table format (one row per time bin) and plotted against time.
 """
 import copy
 import logging
@@ -29,7 +35,7 @@ import logging
 import numpy as np
 from astropy import units as u
 
-from ...maps import MapAxis
+from ...maps import MapAxis, TimeMapAxis
 from .sed_type import (
     DEFAULT_REFERENCE,
     NORM_QUANTITIES,
@@ -91,12 +97,18 @@ class FluxPoints:
     reference_values : dict of `~astropy.units.Quantity`, optional
         "dnde", "flux", "eflux" of the reference model per bin (e.g. the
         ``ref_*`` columns of a table); missing ones come from the model.
+    time_axis : `~gammalike.maps.TimeMapAxis`, optional
+        Time bins of a light curve: the arrays of ``data`` then have shape
+        ``(n_energy, n_time, ...)``.
     """
 
     def __init__(self, data, energy_axis, reference_model=None, meta=None, gti=None,
-                 sed_type="likelihood", energy_ref=None, reference_values=None):
+                 sed_type="likelihood", energy_ref=None, reference_values=None, time_axis=None):
         if not isinstance(energy_axis, MapAxis):
             raise TypeError(f"FluxPoints: energy_axis must be a MapAxis, got {type(energy_axis)}")
+        if time_axis is not None and not isinstance(time_axis, TimeMapAxis):
+            raise TypeError(f"FluxPoints: time_axis must be a TimeMapAxis, got {type(time_axis)}")
+        self._time_axis = time_axis
         self._base = _check_sed_type(sed_type)
         self._axis = energy_axis
         unit = energy_axis.unit
@@ -121,7 +133,7 @@ class FluxPoints:
 
     # ------------------------------------------------------------------ construction
     def _set_data(self, data):
-        nbin = self._e_ref.size
+        nbin = self._data_shape
         self._norm, self._other, self._other_units = {}, {}, {}
         main = column_name("norm", self._base)
         base_unit = SED_UNITS[self._base]
@@ -157,12 +169,20 @@ class FluxPoints:
             self._check_shape(key, values, nbin)
             self._other[key] = values
 
+    @property
+    def _data_shape(self):
+        """Leading shape of every per-bin array: (n_energy,) or (n_energy, n_time)."""
+        if self._time_axis is None:
+            return (self._e_ref.size,)
+        return (self._e_ref.size, self._time_axis.nbin)
+
     @staticmethod
-    def _check_shape(key, values, nbin):
-        if values.ndim == 0 or values.shape[0] != nbin:
+    def _check_shape(key, values, shape):
+        if values.ndim < len(shape) or values.shape[:len(shape)] != tuple(shape):
+            expected = (f"{shape[0]} energy bins along the first axis" if len(shape) == 1
+                        else f"{tuple(shape)} (energy, time) bins along the first axes")
             raise ValueError(
-                f"FluxPoints: quantity {key!r} has shape {values.shape}, expected "
-                f"{nbin} energy bins along the first axis"
+                f"FluxPoints: quantity {key!r} has shape {values.shape}, expected {expected}"
             )
 
     def _update_reference(self):
@@ -229,6 +249,37 @@ class FluxPoints:
         """Number of energy bins."""
         return self._e_ref.size
 
+    # ------------------------------------------------------------------ time
+    @property
+    def time_axis(self):
+        """Time axis of a light curve (`~gammalike.maps.TimeMapAxis`), or None."""
+        return self._time_axis
+
+    @property
+    def has_time_axis(self):
+        """Whether these flux points are a light curve."""
+        return self._time_axis is not None
+
+    def _require_time_axis(self, what):
+        if self._time_axis is None:
+            raise AttributeError(f"FluxPoints.{what}: these flux points have no time axis")
+        return self._time_axis
+
+    @property
+    def time_min(self):
+        """Start of each time bin (`~astropy.time.Time`; light curves only)."""
+        return self._require_time_axis("time_min").time_min
+
+    @property
+    def time_max(self):
+        """Stop of each time bin (`~astropy.time.Time`; light curves only)."""
+        return self._require_time_axis("time_max").time_max
+
+    @property
+    def time_ref(self):
+        """Middle of each time bin (`~astropy.time.Time`; light curves only)."""
+        return self._require_time_axis("time_ref").time_mid
+
     # ------------------------------------------------------------------ reference
     @property
     def sed_type_init(self):
@@ -237,8 +288,11 @@ class FluxPoints:
 
     @property
     def sed_type_plot_default(self):
-        """Default sed type of `plot`: dnde for likelihood data, else the initial type."""
-        return "dnde" if self._base == "likelihood" else self._base
+        """Default sed type of `plot`: for likelihood data dnde (flux for light
+        curves), else the initial type."""
+        if self._base == "likelihood":
+            return "flux" if self._time_axis is not None else "dnde"
+        return self._base
 
     @property
     def reference_model(self):
@@ -376,11 +430,11 @@ class FluxPoints:
                     return self._other["ts"] < self.sqrt_ts_threshold_ul ** 2
             if "norm" in self._norm:
                 return ~np.isfinite(self._norm["norm"]) & np.isfinite(self._norm["norm_ul"])
-        return np.zeros(self.nbin, dtype=bool)
+        return np.zeros(self._data_shape, dtype=bool)
 
     @is_ul.setter
     def is_ul(self, value):
-        value = np.array(value, dtype=bool) * np.ones(self.nbin, dtype=bool)
+        value = np.array(value, dtype=bool) * np.ones(self._data_shape, dtype=bool)
         self._other["is_ul"] = value
 
     def __getattr__(self, name):
@@ -393,6 +447,8 @@ class FluxPoints:
             values = other[name].copy()
             unit = self.__dict__["_other_units"].get(name)
             return u.Quantity(values, unit) if unit not in (None, u.dimensionless_unscaled) else values
+        if name in ("time_min", "time_max", "time_ref"):
+            raise AttributeError(f"FluxPoints.{name}: these flux points have no time axis")
         if hasattr(type(self), name):
             # A quantity property that raised AttributeError: the quantity is missing.
             raise AttributeError(
@@ -413,8 +469,8 @@ class FluxPoints:
             File name (``$GAMMAPY_DATA`` / ``$GAMMALIKE_DATA`` expanded).
         sed_type : str, optional
             Sed type (default: the ``SED_TYPE`` keyword, else guessed from columns).
-        format : {"gadf-sed"}
-            Table format.
+        format : {"gadf-sed", "lightcurve"}
+            Table format ("lightcurve": one row per time bin, see `to_table`).
         reference_model : `~gammalike.modeling.models.SpectralModel`, optional
             Reference model (default: ``ref_dnde`` template for likelihood
             tables, else a power law of index 2).
@@ -431,7 +487,7 @@ class FluxPoints:
         return cls.from_table(table, sed_type=sed_type, format=format,
                               reference_model=reference_model, gti=gti, **kwargs)
 
-    def write(self, filename, sed_type=None, format="gadf-sed", overwrite=False, **kwargs):
+    def write(self, filename, sed_type=None, format=None, overwrite=False, **kwargs):
         """Write to FITS (``.fits``, ``.fits.gz``) or ECSV (``.ecsv``), by suffix.
 
         Parameters
@@ -440,8 +496,9 @@ class FluxPoints:
             Output file.
         sed_type : str, optional
             Representation to write (default: `sed_type_init`).
-        format : {"gadf-sed"}
-            Table format.
+        format : {"gadf-sed", "lightcurve"}, optional
+            Table format (default: "lightcurve" for flux points with a time
+            axis, else "gadf-sed").
         overwrite : bool
             Replace an existing file.
         """
@@ -461,8 +518,9 @@ class FluxPoints:
             one representation (see `.sed_type`).
         sed_type : str, optional
             Sed type (default: ``SED_TYPE`` in ``table.meta``, else guessed).
-        format : {"gadf-sed"}
-            Table format.
+        format : {"gadf-sed", "lightcurve"}
+            Table format ("lightcurve": ``time_min`` / ``time_max`` columns
+            in MJD and one row per time bin).
         reference_model : `~gammalike.modeling.models.SpectralModel`, optional
             Reference model.
         gti : `~astropy.table.Table`, optional
@@ -480,6 +538,7 @@ class FluxPoints:
             parts["data"], parts["energy_axis"], reference_model=reference_model,
             meta=parts["meta"], gti=gti, sed_type=parts["sed_type"],
             energy_ref=parts["energy_ref"], reference_values=parts["reference_values"],
+            time_axis=parts.get("time_axis"),
         )
         if parts.get("energy_min") is not None:
             # Non-contiguous bins: keep the exact bounds (the axis holds nodes).
@@ -494,15 +553,19 @@ class FluxPoints:
         new._other_units.update(parts.get("other_units", {}))
         return new
 
-    def to_table(self, sed_type=None, format="gadf-sed", formatted=False):
-        """Table in the GADF "SED" format.
+    def to_table(self, sed_type=None, format=None, formatted=False):
+        """Table in the GADF "SED" format, or the "lightcurve" format.
 
         Parameters
         ----------
         sed_type : {"likelihood", "dnde", "e2dnde", "flux", "eflux"}, optional
             Representation (default: `sed_type_init`).
-        format : {"gadf-sed"}
-            Table format.
+        format : {"gadf-sed", "lightcurve"}, optional
+            Table format (default: "lightcurve" with a time axis, else
+            "gadf-sed").  "lightcurve": one row per time bin, ``time_min`` /
+            ``time_max`` in MJD (TT), then the energy and value columns with
+            one entry per energy bin (and trailing axes for scans and
+            per-dataset quantities).
         formatted : bool
             Set display formats on the float columns.
 
@@ -512,6 +575,8 @@ class FluxPoints:
         """
         from .io import flux_points_to_table
 
+        if format is None:
+            format = "lightcurve" if self._time_axis is not None else "gadf-sed"
         sed_type = _check_sed_type(sed_type or self._base)
         return flux_points_to_table(self, sed_type=sed_type, format=format, formatted=formatted)
 
@@ -542,10 +607,14 @@ class FluxPoints:
             raise ValueError(
                 "FluxPoints.recompute_ul: needs likelihood profiles (stat_scan and norm_scan)"
             )
+        shape = self._data_shape
         scan = self._norm["norm_scan"]
         stat = np.asarray(self._other["stat_scan"], dtype=float)
-        best = self._norm["norm"] if "norm" in self._norm else None
-        ul = upper_limit_from_profile(scan, stat, float(n_sigma_ul) ** 2, best=best)
+        best = self._norm["norm"].reshape(-1) if "norm" in self._norm else None
+        # light curves: one profile per (energy, time) bin
+        ul = upper_limit_from_profile(scan.reshape(-1, scan.shape[-1]),
+                                      stat.reshape(-1, stat.shape[-1]),
+                                      float(n_sigma_ul) ** 2, best=best).reshape(shape)
         new = self.copy()
         new._norm["norm_ul"] = ul
         new.n_sigma_ul = float(n_sigma_ul)
@@ -559,8 +628,12 @@ class FluxPoints:
             setattr(new, key, value)
         return new
 
-    def plot(self, ax=None, sed_type=None, energy_power=0, **kwargs):
-        """Plot the flux points (errorbars, arrows for upper limits), log axes.
+    def plot(self, ax=None, sed_type=None, energy_power=0, axis_name=None, time_format="iso",
+             **kwargs):
+        """Plot the flux points (errorbars, arrows for upper limits).
+
+        Spectra are drawn against energy on log axes; light curves against
+        time (one series per energy bin, linear axes, default sed type "flux").
 
         Parameters
         ----------
@@ -571,6 +644,10 @@ class FluxPoints:
         energy_power : int
             Multiply the values by ``e_ref**energy_power`` (older gammapy usage:
             ``plot(energy_power=2)`` draws E^2 dN/dE).
+        axis_name : {"energy", "time"}, optional
+            Quantity on the x axis (default: "time" for light curves).
+        time_format : {"iso", "mjd"}
+            Light curves: dates (matplotlib dates, UTC) or MJD on the x axis.
         energy_unit, flux_unit : str, optional
             Units of the x and y axes.
         **kwargs : dict
@@ -580,9 +657,53 @@ class FluxPoints:
         -------
         ax : `~matplotlib.axes.Axes`
         """
+        if axis_name is None:
+            axis_name = "time" if self._time_axis is not None else "energy"
+        if axis_name == "time":
+            from .plot import plot_light_curve
+
+            self._require_time_axis("plot(axis_name='time')")
+            return plot_light_curve(self, ax=ax, sed_type=sed_type, energy_power=energy_power,
+                                    time_format=time_format, **kwargs)
+        if axis_name != "energy":
+            raise ValueError(f"FluxPoints.plot: axis_name must be 'energy' or 'time', got {axis_name!r}")
+        if self._time_axis is not None:
+            if self._time_axis.nbin != 1:
+                raise ValueError(
+                    "FluxPoints.plot(axis_name='energy'): a light curve with "
+                    f"{self._time_axis.nbin} time bins; select one with `slice_by_time_idx`"
+                )
+            return self.slice_by_time_idx(0).plot(ax=ax, sed_type=sed_type,
+                                                  energy_power=energy_power, **kwargs)
         from .plot import plot_flux_points
 
         return plot_flux_points(self, ax=ax, sed_type=sed_type, energy_power=energy_power, **kwargs)
+
+    def slice_by_time_idx(self, idx):
+        """Flux points of one time bin (int: no time axis) or a range (slice) of a light curve.
+
+        Parameters
+        ----------
+        idx : int or slice
+            Time bin(s).
+
+        Returns
+        -------
+        flux_points : `FluxPoints`
+        """
+        time_axis = self._require_time_axis("slice_by_time_idx")
+        new = copy.copy(self)
+        if isinstance(idx, (int, np.integer)):
+            new._time_axis = None
+            take = int(idx)
+        else:
+            new._time_axis = time_axis.slice(idx)
+            take = idx
+        new._norm = {k: np.array(v[:, take]) for k, v in self._norm.items()}
+        new._other = {k: np.array(v[:, take]) for k, v in self._other.items()}
+        new._other_units = dict(self._other_units)
+        new.meta = dict(self.meta)
+        return new
 
     def plot_ts_profiles(self, ax=None, sed_type=None, add_cbar=True, **kwargs):
         """Image of the likelihood profiles ``stat_scan - min`` in each energy bin.
@@ -603,6 +724,12 @@ class FluxPoints:
         -------
         ax : `~matplotlib.axes.Axes`
         """
+        if self._time_axis is not None and self._time_axis.nbin != 1:
+            raise ValueError("FluxPoints.plot_ts_profiles: a light curve has one profile per time "
+                             "bin; select one with `slice_by_time_idx`")
+        if self._time_axis is not None:
+            return self.slice_by_time_idx(0).plot_ts_profiles(ax=ax, sed_type=sed_type,
+                                                              add_cbar=add_cbar, **kwargs)
         from .plot import plot_ts_profiles
 
         return plot_ts_profiles(self, ax=ax, sed_type=sed_type, add_cbar=add_cbar, **kwargs)
@@ -624,10 +751,15 @@ class FluxPoints:
             f"  sqrt_ts_threshold_ul   : {self.sqrt_ts_threshold_ul:g}",
             f"  sed type init          : {self._base}",
         ]
+        if self._time_axis is not None:
+            time = self._time_axis
+            lines.insert(5, f"  time axis              : {time.nbin} bins, "
+                            f"{time.time_min[0].utc.isot} - {time.time_max[-1].utc.isot} UTC")
         return "\n".join(lines) + "\n"
 
     def __repr__(self):
-        return f"{self.__class__.__name__}(nbin={self.nbin}, sed_type_init={self._base!r})"
+        ntime = f", ntime={self._time_axis.nbin}" if self._time_axis is not None else ""
+        return f"{self.__class__.__name__}(nbin={self.nbin}{ntime}, sed_type_init={self._base!r})"
 
 
 def upper_limit_from_profile(scan, stat, delta, best=None):

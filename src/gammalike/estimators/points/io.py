@@ -1,5 +1,12 @@
 """GADF "SED" tables of flux points: parsing, building, FITS and ECSV files.
 
+Light curves use the "lightcurve" table format: one row per time bin with
+``time_min`` / ``time_max`` (MJD, time scale in ``TIMESYS``, default TT),
+then the columns of the "SED" format with one entry per energy bin (shape
+``(n_time, n_energy[, ...])``; a single energy bin may also be given as
+scalar columns).  Internally a light-curve table is turned into an "SED"
+table with the time as a second axis and parsed the same way.
+
 Reading checks the columns the sed type requires (GADF "SED Types"), the
 units of every representation column, fills masked entries with NaN (False
 for boolean columns) and keeps unknown columns (e.g. ``mask_fit``) so that
@@ -14,7 +21,7 @@ from astropy import units as u
 from astropy.io import fits
 from astropy.table import Table
 
-from ...maps import MapAxis
+from ...maps import MapAxis, TimeMapAxis
 from ...utils import make_path, write_atomic
 from .sed_type import (
     NORM_QUANTITIES,
@@ -38,7 +45,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("gadf-sed",)
+FORMATS = ("gadf-sed", "lightcurve")
 _ENERGY_COLUMNS = ("e_ref", "e_min", "e_max")
 _REF_COLUMNS = {"ref_dnde": "dnde", "ref_flux": "flux", "ref_eflux": "eflux"}
 # Header keywords written by gammalike (FITS keywords have <= 8 characters).
@@ -185,6 +192,9 @@ def flux_points_parts_from_table(table, sed_type=None, format="gadf-sed", refere
         "e_min_exact"/"e_max_exact", "other_units".
     """
     _check_format(format)
+    time_axis = None
+    if format == "lightcurve":
+        table, time_axis = _light_curve_to_sed_table(table)
     meta = dict(table.meta)
     where = meta.pop("filename", "flux points table")
     colnames = list(table.colnames)
@@ -260,7 +270,64 @@ def flux_points_parts_from_table(table, sed_type=None, format="gadf-sed", refere
     parts["reference_values"] = reference_values or None
     parts["sed_type"] = sed_type
     parts["meta"] = _meta_from_table(meta)
+    parts["time_axis"] = time_axis
     return parts
+
+
+_TIME_META = ("MJDREFI", "MJDREFF", "MJDREF", "TIMESYS", "TIMEUNIT", "TIMEREF")
+
+
+def _light_curve_to_sed_table(table):
+    """An "SED" table (rows: energy bins, time as the second axis) and the time axis.
+
+    Parameters
+    ----------
+    table : `~astropy.table.Table`
+        "lightcurve" table: one row per time bin.
+
+    Returns
+    -------
+    sed_table : `~astropy.table.Table`
+    time_axis : `~gammalike.maps.TimeMapAxis`
+    """
+    where = table.meta.get("filename", "light curve table")
+    time_axis = TimeMapAxis.from_table(table, format="lightcurve")
+    ntime = len(table)
+    energy_col = "e_ref" if "e_ref" in table.colnames else "e_min"
+    if energy_col not in table.colnames:
+        raise ValueError(f"{where}: light curve needs energy columns e_ref or e_min/e_max "
+                         f"(columns: {table.colnames})")
+    energy = np.asarray(table[energy_col])
+    nenergy = 1 if energy.ndim == 1 else energy.shape[1]
+    sed = Table()
+    for name in table.colnames:
+        if name in ("time_min", "time_max"):
+            continue
+        col = table[name]
+        data = col.data
+        if np.ma.isMaskedArray(data) or hasattr(data, "mask"):
+            fill = False if data.dtype == bool else np.nan
+            data = np.ma.filled(np.ma.asarray(data).astype(data.dtype if fill is False else float), fill)
+        data = np.asarray(data)
+        if data.ndim == 1:
+            data = data[:, None]  # scalar columns: one energy bin
+        if data.shape[:2] != (ntime, nenergy):
+            raise ValueError(
+                f"{where}: column {name!r} has shape {data.shape}, expected ({ntime}, {nenergy}, ...) "
+                "(time bins, energy bins)"
+            )
+        if name in _ENERGY_COLUMNS:
+            if not np.allclose(data, data[:1], rtol=1e-6, equal_nan=True):
+                raise ValueError(f"{where}: column {name!r} differs between time bins; "
+                                 "a light curve needs the same energy bins in every row")
+            values = data[0]
+        elif name in _REF_COLUMNS:
+            values = data[0]
+        else:
+            values = np.moveaxis(data, 0, 1)  # (energy, time, ...)
+        sed[name] = u.Quantity(values, col.unit) if col.unit is not None else values
+    sed.meta.update({k: v for k, v in table.meta.items() if k not in _TIME_META})
+    return sed, time_axis
 
 
 def _check_required(where, colnames, sed_type, reference_model):
@@ -326,6 +393,11 @@ def flux_points_to_table(flux_points, sed_type, format="gadf-sed", formatted=Fal
     """Table of `FluxPoints` in a representation (see `FluxPoints.to_table`)."""
     _check_format(format)
     fp = flux_points
+    if format == "lightcurve" and fp.time_axis is None:
+        raise ValueError("FluxPoints.to_table: format 'lightcurve' needs flux points with a time axis")
+    if format == "gadf-sed" and fp.time_axis is not None:
+        raise ValueError("FluxPoints.to_table: flux points with a time axis are written in the "
+                         "'lightcurve' format")
     table = Table()
     unit = fp._energy_unit
     table["e_ref"] = u.Quantity(fp._e_ref, unit)
@@ -358,8 +430,28 @@ def flux_points_to_table(flux_points, sed_type, format="gadf-sed", formatted=Fal
     if "norm_scan" in fp._norm:
         table[column_name("norm_scan", sed_type)] = _norm_column(fp, "norm_scan", sed_type)
     table.meta.update(_meta_to_table(fp, sed_type))
+    if format == "lightcurve":
+        table = _sed_to_light_curve_table(table, fp.time_axis)
     if formatted:
         _format_columns(table)
+    return table
+
+
+def _sed_to_light_curve_table(sed, time_axis):
+    """Rows per time bin from an "SED" table whose columns have the time as second axis."""
+    table = time_axis.to_table(format="lightcurve")
+    ntime = time_axis.nbin
+    for name in sed.colnames:
+        col = sed[name]
+        data = np.asarray(col)
+        if name in _ENERGY_COLUMNS or name in _REF_COLUMNS:
+            values = np.broadcast_to(data[None, :], (ntime,) + data.shape).copy()
+        else:
+            values = np.moveaxis(data, 1, 0)  # (time, energy, ...)
+        table[name] = u.Quantity(values, col.unit) if col.unit is not None else values
+    meta = dict(sed.meta)
+    meta.update(table.meta)
+    table.meta = meta
     return table
 
 

@@ -13,7 +13,7 @@ from astropy import units as u
 
 from .sed_type import SED_UNITS
 
-__all__ = ["plot_flux_points", "plot_ts_profiles"]
+__all__ = ["plot_flux_points", "plot_light_curve", "plot_ts_profiles"]
 
 #: Default y units of the plots: the internal units, as the model plots use.
 PLOT_UNITS = dict(SED_UNITS)
@@ -98,6 +98,89 @@ def plot_flux_points(fp, ax=None, sed_type=None, energy_power=0, energy_unit=Non
     ax.set_yscale("log" if sed_type != "likelihood" else "linear")
     ax.set_xlabel(f"Energy [{_label(x_unit)}]")
     ax.set_ylabel(f"{_y_label(sed_type, energy_power)} [{_label(y_unit)}]")
+    return ax
+
+
+def plot_light_curve(fp, ax=None, sed_type=None, energy_power=0, time_format="iso",
+                     flux_unit=None, energy_unit=None, **kwargs):
+    """Errorbar plot of a light curve against time, one series per energy bin.
+
+    Time bins are drawn at their middle with x errors spanning the bin;
+    upper limits (``is_ul``) as arrows down from the limit.  The x axis is in
+    matplotlib dates (UTC) for ``time_format="iso"``, in MJD (TT) for "mjd".
+    (See `FluxPoints.plot`.)
+    """
+    import matplotlib.pyplot as plt
+
+    if time_format not in ("iso", "mjd"):
+        raise ValueError(f"FluxPoints.plot: time_format must be 'iso' or 'mjd', got {time_format!r}")
+    ax = plt.gca() if ax is None else ax
+    sed_type = sed_type or fp.sed_type_plot_default
+    available = fp.available_quantities
+    if "norm" not in available and "norm_ul" not in available:
+        raise ValueError("FluxPoints.plot: no values (norm or upper limits) to plot")
+    time_axis = fp.time_axis
+    x_unit = u.Unit(energy_unit) if energy_unit else u.TeV
+    e_ref = fp.energy_ref.to(x_unit)[:, None]
+    y_unit = u.Unit(flux_unit) if flux_unit else PLOT_UNITS[sed_type] * x_unit ** energy_power
+    shape = (fp.nbin, time_axis.nbin)
+
+    def values(name):
+        return _values(fp, name, sed_type, e_ref, energy_power).to_value(y_unit)
+
+    nan = np.full(shape, np.nan)
+    y = values("norm") if "norm" in available else nan
+    if "norm_errn" in available and "norm_errp" in available:
+        yerr_lo, yerr_hi = values("norm_errn"), values("norm_errp")
+    elif "norm_err" in available:
+        yerr_lo = yerr_hi = values("norm_err")
+    else:
+        yerr_lo = yerr_hi = np.zeros(shape)
+    is_ul = fp.is_ul.copy()
+    if "norm_ul" in available:
+        ul = values("norm_ul")
+        is_ul &= np.isfinite(ul)
+        y = np.where(is_ul, ul, y)
+        yerr_lo = np.where(is_ul, 0.5 * ul, yerr_lo)
+        yerr_hi = np.where(is_ul, 0.0, yerr_hi)
+    else:
+        is_ul[:] = False
+
+    if time_format == "iso":
+        from matplotlib import dates as mdates
+
+        x = mdates.date2num(time_axis.time_mid.utc.to_datetime())
+        xlabel = "Time [UTC]"
+    else:
+        x = 0.5 * np.add(*time_axis.mjd_bounds("tt"))
+        xlabel = "Time [MJD]"
+    half = 0.5 * time_axis.bin_width.to_value("d")  # matplotlib dates are in days too
+
+    kwargs.setdefault("marker", "+")
+    kwargs.setdefault("markersize", 4)
+    kwargs.setdefault("linestyle", "None")
+    labels = None
+    if fp.nbin > 1 and "label" not in kwargs:
+        labels = [f"{lo:.3g} - {hi:.3g} {x_unit.to_string()}"
+                  for lo, hi in zip(fp.energy_min.to_value(x_unit), fp.energy_max.to_value(x_unit))]
+    for idx in range(fp.nbin):
+        opts = dict(kwargs)
+        if labels is not None:
+            opts["label"] = labels[idx]
+        # clipped: a limit at ~0 (e.g. -1e-16) must not give a negative arrow length
+        yerr = np.clip(np.array([np.nan_to_num(yerr_lo[idx]), np.nan_to_num(yerr_hi[idx])]), 0, None)
+        ax.errorbar(x, y[idx], xerr=half, yerr=yerr, uplims=is_ul[idx], **opts)
+    if time_format == "iso":
+        from matplotlib import dates as mdates
+
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel(xlabel)
+    unit_label = _label(y_unit)
+    ax.set_ylabel(_y_label(sed_type, energy_power) + (f" [{unit_label}]" if unit_label else ""))
+    if labels is not None:
+        ax.legend()
     return ax
 
 
