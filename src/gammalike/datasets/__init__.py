@@ -30,3 +30,8 @@ __all__ += ["MapDataset", "MapEvaluator"]
 from .simulate import MapDatasetEventSampler  # noqa: E402
 
 __all__ += ["MapDatasetEventSampler"]
+
+# ON/OFF counts cubes (ring background).
+from .map_onoff import MapDatasetOnOff  # noqa: E402
+
+__all__ += ["MapDatasetOnOff"]

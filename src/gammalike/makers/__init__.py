@@ -23,3 +23,8 @@ if find_spec(f"{__name__}.map") is not None:
     from .map import MapDatasetMaker  # noqa: E402
 
     __all__.append("MapDatasetMaker")
+
+# Reduction of many observations (progress bar, process pool).
+from .reduction import DatasetsMaker  # noqa: E402
+
+__all__.append("DatasetsMaker")

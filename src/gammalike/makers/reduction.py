@@ -1,0 +1,158 @@
+"""`DatasetsMaker`: run a chain of makers over many observations, serially or on a process pool.
+
+For each observation the reference dataset is cut out around the pointing
+(WCS geometries, when a cut-out width is known), every maker runs in turn,
+and the result is either kept (one dataset per observation) or stacked into
+the reference.  Observations are reduced in worker processes when
+``n_jobs > 1``; results come back in the order of the observations and are
+stacked in that order, so the outcome is identical to the serial loop.
+"""
+import logging
+
+import numpy as np
+from astropy.coordinates import Angle
+
+from .core import Maker
+
+__all__ = ["DatasetsMaker"]
+
+log = logging.getLogger(__name__)
+
+
+def _prepare_for_stacking(dataset):
+    """Dataset whose background map includes its background model (norm applied), without models.
+
+    Stacking adds background maps; the FoV background norm of each
+    observation must be in the map it contributes.
+    """
+    model = getattr(dataset, "background_model", None)
+    if model is None or dataset.background is None:
+        return dataset
+    npred = dataset.npred_background()
+    new = dataset._new(name=dataset.name, background=npred.copy(data=np.asarray(npred.data, dtype=np.float32)))
+    return new
+
+
+class DatasetsMaker(Maker):
+    """Reduce observations with a chain of makers, optionally stacking and in parallel.
+
+    Parameters
+    ----------
+    makers : list of `Maker`
+        Makers run in order for each observation, each as
+        ``dataset = maker.run(dataset, observation)`` (e.g. `MapDatasetMaker`,
+        `SafeMaskMaker`, `FoVBackgroundMaker`).
+    stack_datasets : bool
+        Stack the per-observation datasets into the reference (True), or
+        return them as `~gammalike.datasets.Datasets` (named by obs_id).
+    n_jobs : int, optional
+        Processes used (None: `gammalike.utils.parallel.N_JOBS_DEFAULT`; -1: all CPUs).
+    cutout_mode : {"trim", "partial"}
+        Mode of the per-observation cut-out of the reference geometry.
+    cutout_width : `~astropy.coordinates.Angle` or str, optional
+        Width of the cut-out around each pointing (default: twice the
+        ``offset_max`` of a `SafeMaskMaker` using "offset-max"; no cut-out
+        if there is none).
+    """
+
+    tag = "DatasetsMaker"
+
+    def __init__(self, makers, stack_datasets=True, n_jobs=None, cutout_mode="trim", cutout_width=None):
+        makers = list(makers)
+        for maker in makers:
+            if not callable(getattr(maker, "run", None)):
+                raise TypeError(f"DatasetsMaker: {maker!r} is not a maker (no run method)")
+        if cutout_mode not in ("trim", "partial"):
+            raise ValueError(f"DatasetsMaker: cutout_mode must be 'trim' or 'partial', got {cutout_mode!r}")
+        from ..utils.parallel import n_jobs_or_default
+
+        if n_jobs is not None:
+            n_jobs_or_default(n_jobs)  # validate
+        self.makers = makers
+        self.stack_datasets = bool(stack_datasets)
+        self.n_jobs = n_jobs
+        self.cutout_mode = cutout_mode
+        self.cutout_width = None if cutout_width is None else Angle(cutout_width)
+
+    @property
+    def offset_max(self):
+        """``offset_max`` of the first `SafeMaskMaker` with the "offset-max" method (or None)."""
+        for maker in self.makers:
+            if "offset-max" in getattr(maker, "methods", ()) and getattr(maker, "offset_max", None) is not None:
+                return Angle(maker.offset_max)
+        return None
+
+    def _cutout_width(self):
+        if self.cutout_width is not None:
+            return self.cutout_width
+        offset_max = self.offset_max
+        return None if offset_max is None else 2 * offset_max
+
+    def _reference_for(self, dataset, observation, name):
+        """The reference dataset, cut out around the observation's pointing if possible."""
+        width = self._cutout_width()
+        geom = dataset.counts.geom if dataset.counts is not None else None
+        if width is None or geom is None or not hasattr(geom, "cutout"):
+            return dataset.copy(name=name)
+        position = observation.get_pointing_icrs()
+        try:
+            return dataset.cutout(position=position, width=width, mode=self.cutout_mode, name=name)
+        except ValueError:
+            # the observation does not overlap the geometry: reduce on the full reference (empty result)
+            log.warning("DatasetsMaker: observation %s does not overlap the dataset geometry", observation.obs_id)
+            return dataset.copy(name=name)
+
+    def make_dataset(self, dataset, observation):
+        """Run all makers for one observation on (a cut-out of) ``dataset``."""
+        for maker in self.makers:
+            dataset = maker.run(dataset, observation)
+        return dataset
+
+    def _task(self, dataset, observation):
+        result = self.make_dataset(dataset, observation)
+        if self.stack_datasets:
+            result = _prepare_for_stacking(result)
+        return result
+
+    def run(self, dataset, observations, datasets=None):
+        """Reduce all observations.
+
+        Parameters
+        ----------
+        dataset : `~gammalike.datasets.MapDataset` or `~gammalike.datasets.SpectrumDataset`
+            Reference dataset (geometry, axes; e.g. ``MapDataset.create(...)``).
+        observations : `~gammalike.data.Observations` or list of `~gammalike.data.Observation`
+            Observations.
+        datasets : `~gammalike.datasets.Datasets`, optional
+            Datasets to append the results to (``stack_datasets=False``).
+
+        Returns
+        -------
+        datasets : `~gammalike.datasets.Datasets`
+            One stacked dataset (named like the reference) or one dataset per observation.
+        """
+        from ..datasets import Datasets
+        from ..utils.parallel import run_multiprocessing
+
+        observations = list(observations)
+        if not observations:
+            raise ValueError("DatasetsMaker.run: no observations")
+        inputs = []
+        for obs in observations:
+            name = str(obs.obs_id) if obs.obs_id is not None else None
+            inputs.append((self._reference_for(dataset, obs, name), obs))
+
+        if self.stack_datasets:
+            stacked = dataset.copy(name=dataset.name)
+
+            def add(result):
+                stacked.stack(result)
+
+            run_multiprocessing(self._task, inputs, n_jobs=self.n_jobs, desc="Data reduction", callback=add)
+            return Datasets([stacked])
+
+        results = run_multiprocessing(self._task, inputs, n_jobs=self.n_jobs, desc="Data reduction")
+        out = Datasets() if datasets is None else datasets
+        for result in results:
+            out.append(result)
+        return out
