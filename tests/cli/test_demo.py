@@ -34,3 +34,24 @@ def test_index_pull_distribution():
     pulls = np.array(pulls)
     assert abs(pulls.mean()) < 0.1
     assert abs(pulls.std(ddof=1) - 1) < 0.1
+
+
+def test_pulls_table_against_truth():
+    # pull = (fitted - true) / error, by hand for two parameters of the demo's truth models
+    from gammalike.cli.demo import pulls_table, truth_models
+    from gammalike.modeling.models import FoVBackgroundModel, Models
+
+    truth = truth_models()
+    fitted = Models([m.copy(name=m.name) for m in truth] + [FoVBackgroundModel(dataset_name="d")])
+    fitted["point"].spectral_model.alpha.value = 2.57
+    fitted["point"].spectral_model.alpha.error = 0.05
+    fitted["d-bkg"].spectral_model.norm.value = 0.98
+    fitted["d-bkg"].spectral_model.norm.error = 0.01
+    table = pulls_table(fitted, truth)
+    row = table[(table["model"] == "point") & (table["parameter"] == "alpha")][0]
+    assert row["true"] == pytest.approx(2.47)
+    assert row["pull"] == pytest.approx((2.57 - 2.47) / 0.05)
+    row = table[table["model"] == "d-bkg"][0]
+    assert row["pull"] == pytest.approx((0.98 - 1) / 0.01)
+    # frozen parameters (reference, tilt) are not listed
+    assert "reference" not in list(table["parameter"]) and "tilt" not in list(table["parameter"])
