@@ -139,8 +139,10 @@ def test_run_crab_hess_fp(data_path, tmp_path):
     assert dnde[2:9] == pytest.approx(CRAB_DNDE, rel=1e-2)
     assert np.asarray(table["sqrt_ts"])[2:9] == pytest.approx(CRAB_SQRT_TS, abs=0.01)
     for name in ("config.yaml", "models.yaml", "fit_result.yaml", "fit_parameters.ecsv",
-                 "datasets/datasets.yaml", "flux_points.ecsv"):
+                 "datasets/datasets.yaml", "flux_points.ecsv", "report.html"):
         assert (outdir / name).is_file(), name
+    # 1D report: counts and excess spectra, fit, SED with flux points
+    assert (outdir / "report.html").read_text().count('<img src="data:image/png;base64,') >= 3
     # a second run refuses to replace the products unless asked to
     again = invoke("run", folder / "config.yaml", "--models", folder / "models.yaml", "--outdir", outdir,
                    "--steps", "data")
@@ -188,8 +190,11 @@ def test_run_seed004(seed004_run):
         assert written[key][0] == pytest.approx(value, rel=1e-5, abs=1e-12)
         assert written[key][1] == pytest.approx(error, rel=1e-3, abs=1e-12)
     assert written[("stacked-bkg", "tilt")][0] == 0  # frozen by the models file
-    for name in ("datasets/datasets.yaml", "models.yaml", "config.yaml", "fit_parameters.ecsv"):
+    for name in ("datasets/datasets.yaml", "models.yaml", "config.yaml", "fit_parameters.ecsv",
+                 "report.html"):
         assert (outdir / name).is_file(), name
+    # 3D report: counts / excess / significance maps and residuals
+    assert (outdir / "report.html").read_text().count('<img src="data:image/png;base64,') >= 4
 
 
 @pytest.mark.requires_data

@@ -179,8 +179,8 @@ def run(ctx, config, steps, outdir, models_file, overwrite):
     """Run the analysis described by the YAML file CONFIG and write its products.
 
     Products (config, datasets, models, fit result, flux points, maps, light
-    curve) go to general.outdir or --outdir; the fit result and the parameter
-    table are printed.
+    curve, report.html) go to general.outdir or --outdir; the fit result and
+    the parameter table are printed.
     """
     import time
 
@@ -223,6 +223,10 @@ def run(ctx, config, steps, outdir, models_file, overwrite):
             analysis.run(steps=selected, overwrite=overwrite)
     finally:
         parallel.SHOW_PROGRESS_BAR = show_bars
+    if analysis.datasets is not None:
+        from ..visualization.report import write_analysis_report
+
+        analysis.products["report"] = write_analysis_report(analysis, overwrite=overwrite)
 
     if analysis.fit_result is not None:
         click.echo(str(analysis.fit_result))
