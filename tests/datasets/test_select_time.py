@@ -6,7 +6,7 @@ from astropy.time import Time
 
 from gammalike.data import GTI
 from gammalike.datasets import Datasets
-from gammalike.datasets.core import gti_time_range
+from gammalike.data.gti import gti_time_range
 
 T0 = Time("2006-07-29T20:30", scale="utc")
 

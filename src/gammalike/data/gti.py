@@ -8,7 +8,7 @@ from astropy.time import Time, TimeDelta
 from gammalike.irf.core import read_table_hdu
 from gammalike.utils.io import write_atomic
 
-__all__ = ["GTI", "time_ref_from_meta", "time_ref_to_meta"]
+__all__ = ["GTI", "gti_time_range", "time_ref_from_meta", "time_ref_to_meta"]
 
 _DEFAULT_REFERENCE = Time("2000-01-01T00:00:00", scale="tt")
 
@@ -240,3 +240,26 @@ class GTI:
 
     def __repr__(self):
         return f"GTI(n={len(self)}, time_sum={self.time_sum:.1f})"
+
+
+def gti_time_range(gti):
+    """First start and last stop of a dataset's GTI as float MJD (TT), or None if empty.
+
+    Parameters
+    ----------
+    gti : `~gammalike.data.GTI` or `~astropy.table.Table`
+        Good time intervals (a table is read as a GADF GTI table).
+
+    Returns
+    -------
+    (mjd_start, mjd_stop) : tuple of float, or None when ``gti`` has no interval
+    """
+    if not hasattr(gti, "met_start"):
+        gti = GTI(getattr(gti, "table", gti))
+    if len(gti) == 0:
+        return None
+    ref = gti.time_ref.tt
+    ref_mjd = float(ref.mjd)
+    start = float(np.min(gti.met_start.to_value("s")))
+    stop = float(np.max(gti.met_stop.to_value("s")))
+    return ref_mjd + start / 86400.0, ref_mjd + stop / 86400.0

@@ -16,11 +16,12 @@ import yaml
 from astropy import units as u
 from astropy.table import Table
 
+from ..data.gti import gti_time_range
 from ..modeling.models import DatasetModels, Models
 from ..modeling.parameter import Parameters
 from ..utils import make_path, write_atomic
 
-__all__ = ["Dataset", "Datasets", "DATASET_REGISTRY", "DatasetRegistry", "gti_time_range"]
+__all__ = ["Dataset", "Datasets", "DATASET_REGISTRY", "DatasetRegistry"]
 
 log = logging.getLogger(__name__)
 
@@ -98,31 +99,6 @@ def _as_model_list(models):
 
 
 # -- time selection ---------------------------------------------------------
-def gti_time_range(gti):
-    """First start and last stop of a dataset's GTI as float MJD (TT), or None if empty.
-
-    Parameters
-    ----------
-    gti : `~gammalike.data.GTI` or `~astropy.table.Table`
-        Good time intervals (a table is read as a GADF GTI table).
-
-    Returns
-    -------
-    (mjd_start, mjd_stop) : tuple of float, or None when ``gti`` has no interval
-    """
-    from ..data import GTI
-
-    if not hasattr(gti, "met_start"):
-        gti = GTI(getattr(gti, "table", gti))
-    if len(gti) == 0:
-        return None
-    ref = gti.time_ref.tt
-    ref_mjd = float(ref.mjd)
-    start = float(np.min(gti.met_start.to_value("s")))
-    stop = float(np.max(gti.met_stop.to_value("s")))
-    return ref_mjd + start / 86400.0, ref_mjd + stop / 86400.0
-
-
 def _mjd_tt(time, what):
     from astropy.time import Time
 

@@ -22,7 +22,7 @@ from astropy import units as u
 from astropy.time import Time
 
 from ...data import GTI
-from ...datasets.core import gti_time_range
+from ...data.gti import gti_time_range
 from ...maps import MapAxis, TimeMapAxis
 from ...utils.parallel import run_multiprocessing
 from ..core import Estimator, make_norm_parameter
