@@ -14,3 +14,8 @@ __all__ += ["Estimator", "FluxPointsEstimator", "ParameterEstimator"]
 from .points.lightcurve import LightCurveEstimator  # noqa: E402
 
 __all__ += ["LightCurveEstimator"]
+
+# maps: significance and TS maps and their product
+from .map import ExcessMapEstimator, FluxMaps, TSMapEstimator  # noqa: E402
+
+__all__ += ["ExcessMapEstimator", "FluxMaps", "TSMapEstimator"]
