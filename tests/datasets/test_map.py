@@ -157,6 +157,22 @@ def test_stack_and_stack_reduce():
     assert np.allclose(stacked.npred_signal().data, 2 * d1.npred_signal().data, rtol=1e-6)
 
 
+def test_stack_applies_background_models():
+    # Each dataset's fitted FoV norm is part of what it contributes (2 * 2 + 3 * 2);
+    # the stacked dataset keeps no background model, its sky models stay.
+    d1, d2 = _dataset("d1", seed=1), _dataset("d2", seed=2)
+    for dataset, norm in ((d1, 2.0), (d2, 3.0)):
+        bkg = FoVBackgroundModel(dataset_name=dataset.name)
+        bkg.spectral_model.norm.value = norm
+        dataset.models = [bkg, _source()]
+    stacked = Datasets([d1, d2]).stack_reduce(name="stacked")
+    assert np.allclose(stacked.background.data, 2.0 * 2 + 3.0 * 2)
+    d1.stack(d2)
+    assert np.allclose(d1.background.data, 2.0 * 2 + 3.0 * 2)
+    assert d1.background_model is None
+    assert d1.models.names == ["src"]
+
+
 def test_cutout_and_slice_and_downsample():
     dataset = _dataset()
     cut = dataset.cutout(CENTER, width=1 * u.deg, name="cut")

@@ -229,9 +229,9 @@ def seed002():
         pytest.skip("data folder not found")
     datasets, empty = _seed002_datasets(DATA)
     from gammalike.datasets import Datasets
-    from gammalike.makers.reduction import _prepare_for_stacking
 
-    stacked = Datasets([_prepare_for_stacking(d) for d in datasets]).stack_reduce(name="stacked")
+    # as seed 002: stack_reduce keeps each observation's fitted background norm
+    stacked = Datasets(datasets).stack_reduce(name="stacked")
     return datasets, stacked
 
 

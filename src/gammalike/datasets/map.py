@@ -510,8 +510,13 @@ class MapDataset(Dataset):
 
     def to_masked(self, name=None, nan_to_num=True):
         """Copy with counts and background outside the safe mask set to zero, and the
-        exposure outside the safe image set to zero (the start of `Datasets.stack_reduce`)."""
+        exposure outside the safe image set to zero (the start of `Datasets.stack_reduce`).
+
+        The copy has no models: its background includes this dataset's
+        background model, as in `stack`.
+        """
         new = self.copy(name=name)
+        new.background = self._background_for_stacking()
         mask = self.mask_safe
         if mask is not None:
             m = np.asarray(mask.data, dtype=bool)
@@ -543,8 +548,17 @@ class MapDataset(Dataset):
             raise ValueError(f"Cannot stack {other.name!r} into {self.name!r}: reco energy axes differ")
         mask_self = self.mask_safe
         mask_other = other.mask_safe
+        # A background model (e.g. a fitted FoV norm) belongs to its dataset:
+        # what is stacked is the predicted background, and the stacked
+        # dataset keeps no background model of its own.
+        self_background = self._background_for_stacking()
+        other_background = other._background_for_stacking()
+        if self.background_model is not None:
+            self.models = [m for m in self.models if m is not self.background_model] or None
+        self.background = self_background
         for key in ("counts", "background"):
-            mine, theirs = getattr(self, key), getattr(other, key)
+            mine = getattr(self, key)
+            theirs = other_background if key == "background" else getattr(other, key)
             if mine is None or theirs is None:
                 if key == "background":
                     object.__setattr__(self, key, None)
@@ -588,6 +602,13 @@ class MapDataset(Dataset):
 
         self.gti = _stack_gti(self.gti, other.gti)
         self.meta_table = _stack_meta_table(self.meta_table, other.meta_table)
+
+    def _background_for_stacking(self):
+        """Background map with the background model applied (the map itself without a model)."""
+        if self.background is None or self.background_model is None:
+            return self.background
+        npred = self.npred_background()
+        return self.background.copy(data=np.asarray(npred.data, dtype=self.background.data.dtype))
 
     @staticmethod
     def _irf_weights(other, irf):

@@ -9,7 +9,6 @@ stacked in that order, so the outcome is identical to the serial loop.
 """
 import logging
 
-import numpy as np
 from astropy.coordinates import Angle
 
 from .core import Maker
@@ -17,20 +16,6 @@ from .core import Maker
 __all__ = ["DatasetsMaker"]
 
 log = logging.getLogger(__name__)
-
-
-def _prepare_for_stacking(dataset):
-    """Dataset whose background map includes its background model (norm applied), without models.
-
-    Stacking adds background maps; the FoV background norm of each
-    observation must be in the map it contributes.
-    """
-    model = getattr(dataset, "background_model", None)
-    if model is None or dataset.background is None:
-        return dataset
-    npred = dataset.npred_background()
-    new = dataset._new(name=dataset.name, background=npred.copy(data=np.asarray(npred.data, dtype=np.float32)))
-    return new
 
 
 class DatasetsMaker(Maker):
@@ -109,10 +94,8 @@ class DatasetsMaker(Maker):
         return dataset
 
     def _task(self, dataset, observation):
-        result = self.make_dataset(dataset, observation)
-        if self.stack_datasets:
-            result = _prepare_for_stacking(result)
-        return result
+        # MapDataset.stack applies each dataset's background model itself
+        return self.make_dataset(dataset, observation)
 
     def run(self, dataset, observations, datasets=None):
         """Reduce all observations.
