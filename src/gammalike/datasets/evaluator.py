@@ -21,6 +21,8 @@ import numpy as np
 from astropy import units as u
 from astropy.coordinates import SkyCoord
 
+from ..irf.edisp_kernel import edisp_matrix_at
+
 __all__ = ["MapEvaluator"]
 
 _EXPOSURE_UNIT = u.Unit("cm2 s")
@@ -58,32 +60,6 @@ def spectral_flux(spectral_model, energy_min, energy_max):
     if func is not None:
         return np.asarray(func(energy_min, energy_max), dtype=np.float64)
     return spectral_model.integral(energy_min * u.TeV, energy_max * u.TeV).to_value("cm-2 s-1")
-
-
-def edisp_matrix(edisp, position, energy_axis, energy_axis_true):
-    """``(n_true, n_reco)`` migration matrix at ``position``.
-
-    ``edisp`` is an `EDispKernelMap`, an `EDispMap`, an `EDispKernel` or None
-    (perfect energy reconstruction: diagonal response between the axes).
-    """
-    if edisp is None:
-        from ..irf import EDispKernel
-
-        true_edges = energy_axis_true.edges.to_value("TeV")
-        reco_edges = energy_axis.edges.to_value("TeV")
-        if true_edges.size == reco_edges.size and np.allclose(true_edges, reco_edges, rtol=1e-6):
-            return np.eye(true_edges.size - 1)
-        return np.asarray(EDispKernel.from_diagonal_response(energy_axis_true, energy_axis).pdf_matrix,
-                          dtype=np.float64)
-    if hasattr(edisp, "get_edisp_kernel"):
-        try:
-            kernel = edisp.get_edisp_kernel(position=position, energy_axis=energy_axis)
-        except TypeError:
-            kernel = edisp.get_edisp_kernel(position=position)
-        pdf = kernel.pdf_matrix
-    else:
-        pdf = edisp.pdf_matrix
-    return np.asarray(getattr(pdf, "value", pdf), dtype=np.float64)
 
 
 class MapEvaluator:
@@ -222,7 +198,7 @@ class MapEvaluator:
         nx, ny = geom.npix
         position = None if pix is None else SkyCoord(pix[0], pix[1], unit="deg", frame=geom.frame)
         kernel = self._psf_kernel(position)
-        pdf = edisp_matrix(self.edisp, position if position is not None else geom.center_skydir,
+        pdf = edisp_matrix_at(self.edisp, position if position is not None else geom.center_skydir,
                            self.energy_axis, self._energy_axis_true)
         if pdf.shape[0] != self._energy_min.size:
             raise ValueError(

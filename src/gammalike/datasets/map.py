@@ -21,7 +21,8 @@ from ..maps import Map, MapAxis, WcsGeom
 from ..stats import CashCountsStatistic, cash
 from ..utils import make_path, write_atomic
 from .core import Dataset, _as_model_list, _format_models_summary, make_name
-from .evaluator import MapEvaluator, edisp_matrix
+from ..irf.edisp_kernel import edisp_matrix_at
+from .evaluator import MapEvaluator
 from .map_io import irf_map_classes, map_dataset_kwargs_from_hdulist, map_dataset_to_hdulist
 
 __all__ = ["MapDataset", "BINSZ_IRF_DEFAULT", "RAD_AXIS_DEFAULT", "MIGRA_AXIS_DEFAULT"]
@@ -802,7 +803,7 @@ class MapDataset(Dataset):
             if "livetime" in self.exposure.meta:
                 exposure.meta["livetime"] = self.exposure.meta["livetime"]
             kwargs["exposure"] = exposure
-            pdf = edisp_matrix(self.edisp, center, self.energy_axis, self.energy_axis_true)
+            pdf = edisp_matrix_at(self.edisp, center, self.energy_axis, self.energy_axis_true)
             kwargs["edisp"] = EDispKernel(axes=[self.energy_axis_true, self.energy_axis], data=pdf)
         return SpectrumDataset(**kwargs)
 

@@ -44,7 +44,8 @@ from astropy.time import TimeDelta
 from ..data import EventList
 from ..data.gti import time_ref_to_meta
 from ..utils.random import get_random_state
-from .evaluator import edisp_matrix, spectral_flux
+from ..irf.edisp_kernel import edisp_matrix_at
+from .evaluator import spectral_flux
 from .map import _is_sky_model
 
 __all__ = ["MapDatasetEventSampler"]
@@ -293,7 +294,7 @@ class MapDatasetEventSampler:
                 energy = energy_true.copy()
                 keep = np.ones(n, dtype=bool)
             else:
-                pdf = edisp_matrix(dataset.edisp, position, energy_axis, energy_axis_true)
+                pdf = edisp_matrix_at(dataset.edisp, position, energy_axis, energy_axis_true)
                 pdf = np.clip(np.nan_to_num(pdf), 0.0, None)
                 row_sum = pdf.sum(axis=1, keepdims=True)
                 pdf = np.where(row_sum > 1, pdf / np.where(row_sum > 0, row_sum, 1), pdf)

@@ -15,7 +15,7 @@ from scipy.special import ndtr
 from ..maps import MapAxes, MapAxis
 from ..utils import make_path, write_atomic
 
-__all__ = ["EDispKernel"]
+__all__ = ["EDispKernel", "edisp_matrix_at"]
 
 _MATRIX_HDUS = ("MATRIX", "SPECRESP MATRIX")
 
@@ -487,3 +487,27 @@ def _compress_matrix(data):
         f_chan[i] = np.zeros(1, np.int16)
         n_chan[i] = np.zeros(1, np.int16)
     return n_grp, f_chan, n_chan, matrix
+
+
+def edisp_matrix_at(edisp, position, energy_axis, energy_axis_true):
+    """``(n_true, n_reco)`` migration matrix at ``position``.
+
+    ``edisp`` is an `EDispKernelMap`, an `EDispMap`, an `EDispKernel` or None
+    (perfect energy reconstruction: diagonal response between the axes).
+    """
+    if edisp is None:
+        true_edges = energy_axis_true.edges.to_value("TeV")
+        reco_edges = energy_axis.edges.to_value("TeV")
+        if true_edges.size == reco_edges.size and np.allclose(true_edges, reco_edges, rtol=1e-6):
+            return np.eye(true_edges.size - 1)
+        return np.asarray(EDispKernel.from_diagonal_response(energy_axis_true, energy_axis).pdf_matrix,
+                          dtype=np.float64)
+    if hasattr(edisp, "get_edisp_kernel"):
+        try:
+            kernel = edisp.get_edisp_kernel(position=position, energy_axis=energy_axis)
+        except TypeError:
+            kernel = edisp.get_edisp_kernel(position=position)
+        pdf = kernel.pdf_matrix
+    else:
+        pdf = edisp.pdf_matrix
+    return np.asarray(getattr(pdf, "value", pdf), dtype=np.float64)

@@ -13,6 +13,7 @@ Pure helpers on float arrays (internal units) plus the few that read a
 import numpy as np
 from astropy import units as u
 
+from ...irf.edisp_kernel import edisp_matrix_at
 from ...maps import MapAxis
 
 __all__ = ["energy_groups", "group_sum", "reference_counts", "correlate", "disk_kernel", "spectral_flux",
@@ -100,13 +101,11 @@ def spectral_flux(model, e_min, e_max):
 
 def edisp_weights(dataset, position=None):
     """Migration matrix ``(n_true, n_reco)`` of the dataset at ``position`` (default: map centre)."""
-    from ...datasets.evaluator import edisp_matrix
-
     geom = dataset.counts.geom
     if position is None:
         position = geom.center_skydir
-    return edisp_matrix(dataset.edisp, position, geom.axes["energy"],
-                        dataset.exposure.geom.axes["energy_true"])
+    return edisp_matrix_at(dataset.edisp, position, geom.axes["energy"],
+                           dataset.exposure.geom.axes["energy_true"])
 
 
 def reference_counts(dataset, spectral_model, pdf=None):
