@@ -54,3 +54,12 @@ def data_path():
     if not HAS_DATA:
         pytest.skip("data folder not found: set GAMMALIKE_DATA")
     return DATA
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the pyplot figures a test leaves open (memory; tests counting figures)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")

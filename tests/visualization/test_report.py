@@ -101,12 +101,14 @@ def test_report_embeds_every_figure(tmp_path, sky_maps, spectrum_fit, flux_point
     import matplotlib.pyplot as plt
 
     dataset, result = spectrum_fit
+    plt.close("all")  # figures left by fixtures: only this test's figures count below
     filename = tmp_path / "report.html"
+    extra = {"A parabola": _extra_figure()}
     path = write_report(
         filename, title="Synthetic <report>", config={"general": {"outdir": "."}},
         observations=Table({"OBS_ID": [1, 2], "LIVETIME": [1800.0, 1700.0] * u.s}),
         datasets=[dataset], fit_result=result, models=dataset.models, flux_points=flux_points,
-        maps=sky_maps, light_curve=light_curve, extra_figures={"A parabola": _extra_figure()},
+        maps=sky_maps, light_curve=light_curve, extra_figures=extra,
     )
     assert path == filename
     text = filename.read_text(encoding="utf-8")
