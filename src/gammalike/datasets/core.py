@@ -166,10 +166,21 @@ class Dataset(abc.ABC):
 
     @models.setter
     def models(self, models):
-        selected = [
-            m for m in _as_model_list(models)
-            if getattr(m, "datasets_names", None) is None or self.name in m.datasets_names
-        ]
+        self._assign_models(models, warn=True)
+
+    def _assign_models(self, models, warn):
+        """Keep the models meant for this dataset (``datasets_names`` None or naming it)."""
+        selected, ignored = [], []
+        for model in _as_model_list(models):
+            names = getattr(model, "datasets_names", None)
+            (selected if names is None or self.name in names else ignored).append(model)
+        if warn and ignored:
+            # e.g. FoVBackgroundModel(dataset_name="stacked") on a dataset named otherwise
+            log.warning(
+                "Dataset %r: models %s are meant for datasets %s and are ignored",
+                self.name, [getattr(m, "name", m) for m in ignored],
+                sorted({n for m in ignored for n in m.datasets_names}),
+            )
         self._models = DatasetModels(selected) if models is not None else None
         self._reset_model_cache()
 
@@ -408,8 +419,15 @@ class Datasets:
     def models(self, models):
         # every dataset keeps the models meant for it (datasets_names);
         # the objects are shared, so are their parameters
+        models = _as_model_list(models) if models is not None else None
         for dataset in self._datasets:
-            dataset.models = models
+            dataset._assign_models(models, warn=False)
+        names = set(self.names)
+        for model in models or []:
+            wanted = getattr(model, "datasets_names", None)
+            if wanted is not None and not names.intersection(wanted):
+                log.warning("Model %r is meant for datasets %s, none of which is here (%s)",
+                            getattr(model, "name", model), list(wanted), self.names)
 
     @property
     def parameters(self):

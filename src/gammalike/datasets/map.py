@@ -153,15 +153,13 @@ class MapDataset(Dataset):
         self.__dict__["_evaluators"] = {}
 
     # ------------------------------------------------------------------ models
-    def _set_models(self, models):
+    def _assign_models(self, models, warn):
         for model in _as_model_list(models):
             # old-style background models name no dataset: the first map dataset claims them
             if _is_background_model(model) and getattr(model, "datasets_names", None) is None:
                 model.datasets_names = [self.name]
-        Dataset.models.fset(self, models)
+        super()._assign_models(models, warn)
         self.__dict__["_evaluators"] = {}
-
-    models = property(Dataset.models.fget, _set_models, doc=Dataset.models.__doc__)
 
     @property
     def background_model(self):
