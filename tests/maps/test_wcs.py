@@ -125,3 +125,18 @@ def test_str_and_eq(energy_axis):
     assert "projection : CAR" in str(geom)
     assert geom == geom.copy()
     assert geom != WcsGeom.create(npix=(3, 2), binsz=0.5, axes=[energy_axis])
+
+
+def test_boundary_mask():
+    from gammalike.maps import MapAxis, WcsGeom
+
+    axis = MapAxis.from_energy_bounds("1 TeV", "10 TeV", nbin=2)
+    geom = WcsGeom.create(skydir=(0, 0), npix=(10, 8), binsz=0.1, axes=[axis])
+    mask = geom.boundary_mask("0.15 deg")  # rounded up to 2 pixels on each side
+    assert mask.data.shape == (2, 8, 10)
+    assert mask.data[0].sum() == (10 - 4) * (8 - 4)
+    assert not mask.data[:, :2].any() and not mask.data[:, :, -2:].any()
+    assert mask.data[:, 2:6, 2:8].all()
+    # a pair of widths: (x, y)
+    mask = geom.boundary_mask(("0.1 deg", "0.3 deg"))
+    assert mask.data[0].sum() == (10 - 2) * (8 - 6)

@@ -44,30 +44,23 @@ def cli(ctx, verbose, quiet):
 @cli.command()
 def info():
     """Print the version, the dependencies and the data folder."""
-    from importlib import metadata
+    from ..utils.check import environment_info
 
-    from ..utils.paths import data_folder
-
+    details = environment_info()
     click.echo(f"gammalike {__version__}")
-    click.echo(f"python    {sys.version.split()[0]}")
+    click.echo(f"python    {details['system']['python_version']}")
     click.echo("")
     click.echo("Dependencies:")
-    for name in ("numpy", "scipy", "astropy", "regions", "iminuit", "pyyaml",
-                 "pydantic", "matplotlib", "click", "tqdm", "naima"):
-        try:
-            version = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            version = "not installed"
-        click.echo(f"  {name:<11}: {version}")
+    for name, version in details["packages"].items():
+        click.echo(f"  {name:<13}: {version}")
     click.echo("")
-    folder = data_folder()
+    folder = details["data"]["folder"]
     if folder is None:
         click.echo("Data folder: not set (set GAMMALIKE_DATA or GAMMAPY_DATA)")
-    elif folder.is_dir():
+    elif details["data"]["found"]:
         click.echo(f"Data folder: {folder} (found)")
     else:
         click.echo(f"Data folder: {folder} (does not exist)")
-
 
 @cli.command()
 @click.option("--outdir", type=click.Path(file_okay=False), default="gammalike-demo", show_default=True,

@@ -325,6 +325,28 @@ class WcsGeom(Geom):
         data = np.broadcast_to(mask, self.data_shape).copy()
         return Map.from_geom(self, data=data, dtype=bool)
 
+    def boundary_mask(self, width):
+        """Boolean map, False within ``width`` of the image border.
+
+        Parameters
+        ----------
+        width : `~astropy.coordinates.Angle`, str or tuple of two
+            Border width, along (x, y) if a tuple; rounded up to whole pixels.
+        """
+        from .core import Map
+
+        widths = width if isinstance(width, (tuple, list)) else (width, width)
+        if len(widths) != 2:
+            raise ValueError(f"WcsGeom.boundary_mask: width must be an angle or a pair, got {width!r}")
+        scales = self.pixel_scales.to_value("deg")
+        n_x, n_y = (int(np.ceil(Angle(w).to_value("deg") / scale - 1e-9)) for w, scale in zip(widths, scales))
+        if n_x < 0 or n_y < 0:
+            raise ValueError(f"WcsGeom.boundary_mask: width must be positive, got {width!r}")
+        ny, nx = self._shape_spatial
+        image = np.zeros((ny, nx), dtype=bool)
+        image[n_y:ny - n_y, n_x:nx - n_x] = True
+        return Map.from_geom(self, data=np.broadcast_to(image, self.data_shape).copy(), dtype=bool)
+
     def _region_mask_image(self, regions):
         from regions import PixCoord
         from .region import parse_region
