@@ -38,6 +38,7 @@ from ..points.sed_type import (
     NORM_QUANTITIES,
     SED_TYPES,
     SED_UNITS,
+    ReferenceFluxesMixin,
     column_name,
     log_center,
     model_reference_values,
@@ -64,7 +65,7 @@ def _default_reference_model():
     return SkyModel(spectral_model=PowerLawSpectralModel(index=2), name="reference")
 
 
-class FluxMaps:
+class FluxMaps(ReferenceFluxesMixin):
     """Flux maps: per-pixel flux measurements in energy bins, relative to a reference model.
 
     Estimators return a `FluxMaps`; most users only index it
@@ -132,29 +133,6 @@ class FluxMaps:
     def reference_spectral_model(self):
         """Spectral part of the reference model."""
         return _spectral_model(self._reference_model)
-
-    def _ref_quantity(self, sed_type):
-        return u.Quantity(self._ref[sed_type], SED_UNITS[sed_type])
-
-    @property
-    def dnde_ref(self):
-        """Reference dnde at the (log) centre of each energy bin."""
-        return self._ref_quantity("dnde")
-
-    @property
-    def e2dnde_ref(self):
-        """Reference e2dnde at the (log) centre of each energy bin."""
-        return self._ref_quantity("e2dnde")
-
-    @property
-    def flux_ref(self):
-        """Reference integral flux in each energy bin."""
-        return self._ref_quantity("flux")
-
-    @property
-    def eflux_ref(self):
-        """Reference energy flux in each energy bin."""
-        return self._ref_quantity("eflux")
 
     # ------------------------------------------------------------------ geometry
     @property

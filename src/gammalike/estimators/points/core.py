@@ -41,6 +41,7 @@ from .sed_type import (
     NORM_QUANTITIES,
     SED_TYPES,
     SED_UNITS,
+    ReferenceFluxesMixin,
     column_name,
     model_reference_values,
     norm_quantity_name,
@@ -66,7 +67,7 @@ def _check_sed_type(sed_type):
     return sed_type
 
 
-class FluxPoints:
+class FluxPoints(ReferenceFluxesMixin):
     """Flux points: measured flux in energy bins, relative to a reference spectral model.
 
     Most users get flux points from `FluxPoints.read` or from an estimator;
@@ -326,29 +327,6 @@ class FluxPoints:
         from ...modeling.models import PowerLawSpectralModel
 
         return PowerLawSpectralModel(index=2, amplitude="1e-12 cm-2 s-1 TeV-1", reference="1 TeV")
-
-    def _ref_quantity(self, sed_type):
-        return u.Quantity(self._ref[sed_type], SED_UNITS[sed_type])
-
-    @property
-    def dnde_ref(self):
-        """Reference model dnde at ``e_ref``."""
-        return self._ref_quantity("dnde")
-
-    @property
-    def e2dnde_ref(self):
-        """Reference model e2dnde at ``e_ref``."""
-        return self._ref_quantity("e2dnde")
-
-    @property
-    def flux_ref(self):
-        """Reference model flux in each bin."""
-        return self._ref_quantity("flux")
-
-    @property
-    def eflux_ref(self):
-        """Reference model energy flux in each bin."""
-        return self._ref_quantity("eflux")
 
     # ------------------------------------------------------------------ quantities
     @property

@@ -41,6 +41,7 @@ __all__ = [
     "ul_conf_from_n_sigma",
     "n_sigma_from_ul_conf",
     "log_center",
+    "ReferenceFluxesMixin",
 ]
 
 #: The GADF sed types, "likelihood" meaning values stored as norms.
@@ -220,3 +221,30 @@ def ul_conf_from_n_sigma(n_sigma_ul):
 def n_sigma_from_ul_conf(ul_conf):
     """Inverse of `ul_conf_from_n_sigma`."""
     return float(_normal.isf((1.0 - float(ul_conf)) / 2.0))
+
+
+class ReferenceFluxesMixin:
+    """Reference-model fluxes per energy bin of a flux container (``self._ref``: sed type -> floats)."""
+
+    def _ref_quantity(self, sed_type):
+        return u.Quantity(self._ref[sed_type], SED_UNITS[sed_type])
+
+    @property
+    def dnde_ref(self):
+        """Reference model dnde at the reference energy of each bin."""
+        return self._ref_quantity("dnde")
+
+    @property
+    def e2dnde_ref(self):
+        """Reference model e2dnde at the reference energy of each bin."""
+        return self._ref_quantity("e2dnde")
+
+    @property
+    def flux_ref(self):
+        """Reference model integral flux in each bin."""
+        return self._ref_quantity("flux")
+
+    @property
+    def eflux_ref(self):
+        """Reference model energy flux in each bin."""
+        return self._ref_quantity("eflux")
