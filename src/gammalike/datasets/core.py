@@ -39,7 +39,7 @@ class DatasetRegistry:
         "SpectrumDatasetOnOff": ".spectrum_onoff",
         "FluxPointsDataset": ".flux_points",
         "MapDataset": ".map",
-        "MapDatasetOnOff": ".map",
+        "MapDatasetOnOff": ".map_onoff",
     }
 
     def __init__(self):
@@ -143,6 +143,23 @@ class Dataset(abc.ABC):
         super().__init_subclass__(**kwargs)
         if cls.tag is not None and cls.__dict__.get("_registered", True):
             DATASET_REGISTRY.register(cls)
+
+    #: attributes whose assignment invalidates what is prepared from the data
+    _cache_inputs = ()
+
+    def __setattr__(self, key, value):
+        if key in ("mask_safe", "mask_fit"):
+            value = self._as_mask(value, key)
+        object.__setattr__(self, key, value)
+        if key in self._cache_inputs:
+            self.reset_data_cache()
+
+    def _as_mask(self, value, what):
+        """The mask in the dataset's own representation (subclasses convert arrays)."""
+        return value
+
+    def reset_data_cache(self):
+        """Forget arrays prepared from the data (call after editing maps in place)."""
 
     # -- name -------------------------------------------------------------
     @property

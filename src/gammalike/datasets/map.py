@@ -104,7 +104,7 @@ class MapDataset(Dataset):
     tag = "MapDataset"
     stat_type = "cash"
     # setting one of these drops the evaluators (geometry, kernels, exposure cut-outs)
-    _irf_inputs = ("exposure", "psf", "edisp")
+    _cache_inputs = ("exposure", "psf", "edisp")
 
     def __init__(self, models=None, counts=None, exposure=None, background=None, psf=None,
                  edisp=None, mask_safe=None, mask_fit=None, gti=None, meta_table=None, name=None,
@@ -122,13 +122,6 @@ class MapDataset(Dataset):
         self.meta_table = meta_table
         self.meta = dict(meta or {})
         self.models = models
-
-    def __setattr__(self, key, value):
-        if key in ("mask_safe", "mask_fit"):
-            value = self._as_mask(value, key)
-        object.__setattr__(self, key, value)
-        if key in self._irf_inputs:
-            self.__dict__["_evaluators"] = {}
 
     def __getstate__(self):
         # evaluators hold the models: copies rebuild them

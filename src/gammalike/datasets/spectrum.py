@@ -69,7 +69,7 @@ class SpectrumDataset(Dataset):
     tag = "SpectrumDataset"
     stat_type = "cash"
     # setting any of these invalidates the prepared arrays and the npred cache
-    _prepared_inputs = ("counts", "exposure", "background", "edisp")
+    _cache_inputs = ("counts", "exposure", "background", "edisp")
 
     def __init__(self, models=None, counts=None, exposure=None, background=None, edisp=None,
                  mask_safe=None, mask_fit=None, name=None, meta_table=None, gti=None, meta=None):
@@ -87,13 +87,10 @@ class SpectrumDataset(Dataset):
         self.meta = dict(meta or {})
         self.models = models
 
-    def __setattr__(self, key, value):
-        if key in ("mask_safe", "mask_fit"):
-            value = self._as_mask(value, key)
-        object.__setattr__(self, key, value)
-        if key in self._prepared_inputs:
-            self.__dict__["_prepared"] = None
-            self.__dict__["_npred_cache"] = {}
+    def reset_data_cache(self):
+        """Forget the prepared float arrays and the cached predictions."""
+        self.__dict__["_prepared"] = None
+        self.__dict__["_npred_cache"] = {}
 
     def __getstate__(self):
         # caches are rebuilt on demand; copying them would copy models too

@@ -51,7 +51,7 @@ class SpectrumDatasetOnOff(SpectrumDataset):
 
     tag = "SpectrumDatasetOnOff"
     stat_type = "wstat"
-    _prepared_inputs = SpectrumDataset._prepared_inputs + ("counts_off", "acceptance", "acceptance_off")
+    _cache_inputs = SpectrumDataset._cache_inputs + ("counts_off", "acceptance", "acceptance_off")
     _has_off = True
     _reco_maps = ("counts", "counts_off", "acceptance", "acceptance_off", "mask_safe", "mask_fit")
 
