@@ -69,6 +69,26 @@ def make_norm_parameter(norm=None, norm_min=None, norm_max=None, norm_n_values=N
     return par
 
 
+def check_energy_edges(energy_edges, owner):
+    """Energy edges as an increasing 1D Quantity in TeV, or a clear error naming ``owner``."""
+    from astropy import units as u
+
+    edges = u.Quantity(energy_edges)
+    if not edges.unit.is_equivalent("TeV"):
+        raise u.UnitConversionError(f"{owner}: energy_edges must be energies, got unit '{edges.unit}'")
+    edges = edges.to("TeV")
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges.value) <= 0):
+        raise ValueError(f"{owner}: energy_edges must be >= 2 increasing energies, got {edges}")
+    return edges
+
+
+def check_source(source, owner):
+    """A model name or index, or a TypeError naming ``owner``."""
+    if not isinstance(source, (str, int, np.integer)):
+        raise TypeError(f"{owner}: source must be a name or an index, got {source!r}")
+    return source
+
+
 def _check_sigma(value, what):
     value = float(value)
     if not np.isfinite(value) or value <= 0:

@@ -25,7 +25,7 @@ from ...data import GTI
 from ...data.gti import gti_time_range
 from ...maps import MapAxis, TimeMapAxis
 from ...utils.parallel import run_multiprocessing
-from ..core import Estimator, make_norm_parameter
+from ..core import Estimator, check_energy_edges, check_source, make_norm_parameter
 from .core import FluxPoints
 from .sed import FluxPointsEstimator
 
@@ -93,15 +93,9 @@ class LightCurveEstimator(Estimator):
                  sum_over_energy_groups=False, fit=None, progress_bar=None):
         self.time_axis = _time_axis(time_intervals) if time_intervals is not None else None
         if energy_edges is not None:
-            energy_edges = u.Quantity(energy_edges)
-            if not energy_edges.unit.is_equivalent(u.TeV):
-                raise u.UnitConversionError(
-                    f"LightCurveEstimator: energy_edges must be energies, got unit '{energy_edges.unit}'"
-                )
+            energy_edges = check_energy_edges(energy_edges, "LightCurveEstimator")
         self.energy_edges = energy_edges
-        if not isinstance(source, (str, int, np.integer)):
-            raise TypeError(f"LightCurveEstimator: source must be a name or an index, got {source!r}")
-        self.source = source
+        self.source = check_source(source, "LightCurveEstimator")
         self.n_sigma = n_sigma
         self.n_sigma_ul = n_sigma_ul
         self.selection_optional = selection_optional

@@ -33,7 +33,7 @@ from astropy import units as u
 
 from ...maps import MapAxis
 from ...modeling import Fit
-from ..core import Estimator, make_norm_parameter
+from ..core import Estimator, check_energy_edges, check_source, make_norm_parameter
 from ..norm_kernel import cash_term, chi2_term, estimate_norm, wstat_term
 from .core import FluxPoints
 
@@ -89,20 +89,8 @@ class FluxPointsEstimator(Estimator):
                  progress_bar=None, e_edges=None):
         if energy_edges is None:
             energy_edges = e_edges if e_edges is not None else [1, 10] * u.TeV
-        edges = u.Quantity(energy_edges)
-        if not edges.unit.is_equivalent("TeV"):
-            raise u.UnitConversionError(
-                f"FluxPointsEstimator: energy_edges must be energies, got unit '{edges.unit}'"
-            )
-        edges = edges.to("TeV")
-        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges.value) <= 0):
-            raise ValueError(
-                f"FluxPointsEstimator: energy_edges must be >= 2 increasing energies, got {edges}"
-            )
-        self.energy_edges = edges
-        if not isinstance(source, (str, int, np.integer)):
-            raise TypeError(f"FluxPointsEstimator: source must be a name or an index, got {source!r}")
-        self.source = source
+        self.energy_edges = check_energy_edges(energy_edges, "FluxPointsEstimator")
+        self.source = check_source(source, "FluxPointsEstimator")
         self.n_sigma = n_sigma
         self.n_sigma_ul = n_sigma_ul
         self.selection_optional = selection_optional
