@@ -284,3 +284,43 @@ def test_psf_map_unit_deg2(psf_gauss, energy_axis):
     assert psf.psf_map.unit == u.Unit("sr-1")
     assert np.allclose(psf.containment(0.1 * u.deg, energy_axis.center),
                        psf_gauss.containment(0.1 * u.deg, energy_axis.center))
+
+
+def _two_bin_psf(energy_axis, exposure=(1.0, 1.0)):
+    """PSF map on two spatial bins (centres lon = +-0.5 deg) with Gaussian widths 0.1 / 0.2 deg."""
+    rad_axis = MapAxis.from_nodes(np.linspace(0, 1, 101), unit="deg", name="rad")
+    geom = WcsGeom.create(skydir=(0, 0), npix=(2, 1), binsz=1.0, frame="galactic", axes=[rad_axis, energy_axis])
+    rad = rad_axis.center.to_value("rad")
+    sigmas = np.radians([0.1, 0.2])
+    values = np.exp(-0.5 * (rad[:, None] / sigmas) ** 2) / (2 * np.pi * sigmas ** 2)
+    data = np.broadcast_to(values[None, :, None, :], geom.data_shape)
+    exposure_geom = geom.squash("rad")
+    exposure_data = np.broadcast_to(np.asarray(exposure, dtype=float), exposure_geom.data_shape)
+    return PSFMap(Map.from_geom(geom, data=np.array(data), unit="sr-1"),
+                  Map.from_geom(exposure_geom, data=np.array(exposure_data), unit="cm2 s"))
+
+
+@pytest.mark.parametrize("lon, weight_right", [(0.5, 0.0), (-0.5, 1.0), (0.25, 0.25), (0.0, 0.5), (2.0, 0.0)])
+def test_profile_interpolated_between_bin_centres(energy_axis, lon, weight_right):
+    # Profiles are bilinear in position between the bin centres (clamped outside), so a
+    # source moving across a bin edge sees a continuous PSF.  (lon increases to the left.)
+    psf = _two_bin_psf(energy_axis)
+    left = psf.psf_map.data[0, :, 0, 0]
+    right = psf.psf_map.data[0, :, 0, 1]
+    _, values = psf._profiles(np.array([1.0]), SkyCoord(lon, 0, unit="deg", frame="galactic"))
+    np.testing.assert_allclose(values[0], (1 - weight_right) * left + weight_right * right, rtol=1e-12)
+
+
+def test_profile_skips_bins_without_exposure(energy_axis):
+    psf = _two_bin_psf(energy_axis, exposure=(0.0, 1.0))  # bin 0 (lon +0.5) has no exposure
+    _, values = psf._profiles(np.array([1.0]), SkyCoord(0, 0, unit="deg", frame="galactic"))
+    np.testing.assert_allclose(values[0], psf.psf_map.data[0, :, 0, 1], rtol=1e-12)
+
+
+def test_kernel_continuous_across_bin_edge(energy_axis):
+    psf = _two_bin_psf(energy_axis)
+    geom = WcsGeom.create(skydir=(0, 0), npix=(41, 41), binsz=0.02, frame="galactic")
+    kernels = [psf.get_psf_kernel(geom, position=SkyCoord(lon, 0, unit="deg", frame="galactic"),
+                                  max_radius=0.4 * u.deg).psf_kernel_map.data
+               for lon in (-1e-4, 1e-4)]
+    assert np.max(np.abs(kernels[0] - kernels[1])) < 1e-3 * kernels[0].max()

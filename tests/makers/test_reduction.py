@@ -128,20 +128,25 @@ def _seed004_fit(dataset):
     return result, dataset.models
 
 
-# The seed-004 likelihood has four separate minima around the pixel centre
+# The seed-004 likelihood has several local minima around the pixel centre
 # (-0.05, -0.05): a point source is split bilinearly over four pixels, which
 # smears it by fx (1 - fx) px^2, so the statistic peaks (by 3-5) exactly on
-# the pixel centre.  Both reference releases sit on local minima of *our*
-# likelihood (to 5e-5 deg): the current release on (-0.0476, -0.0535), the
-# older one (seed printout) on (-0.0548, -0.0536); which one MIGRAD reaches
-# from (0.02, 0.01) depends on tiny path details (strategy, tol, a 1e-4 deg
-# change of the start).  From the seed's start we reach (-0.0546, -0.0464).
-# An independent brute-force npred (PSF at the exact separation) matches our
-# evaluator's centroid to 2e-4 px.  Remaining gap: in the current release's
-# minimum our total stat is 1.04 below 170094.2 (0.31 in the older one's);
-# kernel radius does not move it: the PSF values (up to 10 % different at
-# r = 0 from the reference-written GC file) or the 0.35 % exposure difference
-# are the suspects.  Hence the strict xfail on the statistic below.
+# the pixel centre.  The two reference releases sit on two of them:
+# - the seed printout (older release): (-0.05477, -0.05362), stat 170089.04,
+#   amplitude 4.1789e-11.  We reproduce this one completely (stat to 0.03,
+#   amplitude to 1e-4, errors): test_seed004_fit_seed_printout_minimum.  It
+#   needs the PSF profile interpolated bilinearly between the IRF map's bin
+#   centres (with the nearest bin the stat was 0.3 off).
+# - the issue's numbers (current release): (-0.04761, -0.05357), stat 170094.2.
+#   Values and errors agree (test_seed004_fit_reference_minimum) but our stat
+#   there is 170093.5, 0.7 below, beyond the issue's 0.5 (strict xfail below).
+#   The statistic is very sensitive to the PSF width here (a 3 % wider PSF
+#   lowers it by 16): 0.7 corresponds to a 0.2 % difference in PSF variance,
+#   e.g. how the current release integrates the kernel over pixels.  We keep
+#   the PSF linear between rad nodes because that reproduces the seed-000
+#   Fermi-LAT statistic to 0.02 (log-PSF interpolation moves it by 0.1-0.25).
+# From the seed's start (0.02, 0.01) MIGRAD reaches a third minimum,
+# (-0.0546, -0.0463) with stat 170088.95, lower than both releases' minima.
 def _seed004_fit_from(dataset, lon_0, lat_0):
     from gammalike.modeling import Fit
 
@@ -171,7 +176,23 @@ def test_seed004_fit_reference_minimum(seed004_stacked):
 
 @pytest.mark.requires_data
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="total stat 1.04 below the reference's 170094.2 in the same minimum "
+def test_seed004_fit_seed_printout_minimum(seed004_stacked):
+    # Started inside the minimum of the seed's printout (older release): its numbers.
+    dataset = seed004_stacked.copy(name="stacked")
+    result, models = _seed004_fit_from(dataset, -0.0548, -0.0536)
+    assert result.success
+    assert abs(dataset.stat_sum() - 170089.04) < 0.1
+    pars = models.parameters
+    expected = {"amplitude": (4.1789e-11, 2.230e-12), "lon_0": (-5.4771e-02, 1.992e-03),
+                "lat_0": (-5.3617e-02, 1.982e-03), "norm": (9.9439e-01, 3.411e-03)}
+    for name, (value, error) in expected.items():
+        assert np.isclose(pars[name].value, value, rtol=5e-3), name
+        assert np.isclose(pars[name].error, error, rtol=5e-2), name
+
+
+@pytest.mark.requires_data
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="total stat 0.7 below the reference's 170094.2 in the same minimum "
                                        "(see the comment above _seed004_fit_from)")
 def test_seed004_fit_reference_statistic(seed004_stacked):
     dataset = seed004_stacked.copy(name="stacked")

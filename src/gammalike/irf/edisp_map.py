@@ -41,7 +41,36 @@ def _resample_matrix(data, energy_axis_old, energy_axis_new, axis=1):
     return summed
 
 
-class EDispKernelMap(IRFMap):
+class _EDispMapBase(IRFMap):
+    """What `EDispKernelMap` and `EDispMap` share: the "EDISP" HDU name, the
+    `edisp_map` accessor and `peek` (drawn from the subclass' ``get_edisp_kernel``)."""
+
+    hdu_name = "EDISP"
+
+    @property
+    def edisp_map(self):
+        """The energy-dispersion map: kernels (axes energy, energy_true) for
+        `EDispKernelMap`, migration densities (axes migra, energy_true) for `EDispMap`."""
+        return self._irf_map
+
+    @edisp_map.setter
+    def edisp_map(self, value):
+        self._set_irf_map(value)
+
+    def peek(self, figsize=(15, 5)):
+        """Kernel at the map centre (matrix, bias) and the exposure vs true energy."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=figsize)
+        kernel = self.get_edisp_kernel()
+        kernel.plot_matrix(ax=axes[0], add_cbar=True)
+        kernel.plot_bias(ax=axes[1])
+        _plot_exposure(self._exposure_map, self.energy_axis_true, axes[2])
+        plt.tight_layout()
+        return axes
+
+
+class EDispKernelMap(_EDispMapBase):
     """Energy dispersion matrices on a sky grid, with their exposure.
 
     Parameters
@@ -54,7 +83,6 @@ class EDispKernelMap(IRFMap):
     """
 
     tag = "edisp_kernel_map"
-    hdu_name = "EDISP"
     required_axes = ("energy", "energy_true")
 
     def __init__(self, edisp_kernel_map, exposure_map=None):
@@ -66,21 +94,8 @@ class EDispKernelMap(IRFMap):
             )
 
     @property
-    def edisp_map(self):
-        """Kernel map (axes energy, energy_true)."""
-        return self._irf_map
-
-    @edisp_map.setter
-    def edisp_map(self, value):
-        self._set_irf_map(value)
-
-    @property
     def energy_axis(self):
         return self._irf_map.geom.axes["energy"]
-
-    @property
-    def energy_axis_true(self):
-        return self._irf_map.geom.axes["energy_true"]
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -170,21 +185,8 @@ class EDispKernelMap(IRFMap):
         """Map summed over reco energy (one reco bin)."""
         return self.resample_energy_axis(self.energy_axis.squash(), weights=weights)
 
-    # ------------------------------------------------------------------ plots
-    def peek(self, figsize=(15, 5)):
-        """Kernel at the map centre (matrix, bias) and the exposure vs true energy."""
-        import matplotlib.pyplot as plt
 
-        fig, axes = plt.subplots(1, 3, figsize=figsize)
-        kernel = self.get_edisp_kernel()
-        kernel.plot_matrix(ax=axes[0], add_cbar=True)
-        kernel.plot_bias(ax=axes[1])
-        _plot_exposure(self._exposure_map, self.energy_axis_true, axes[2])
-        plt.tight_layout()
-        return axes
-
-
-class EDispMap(IRFMap):
+class EDispMap(_EDispMapBase):
     """Migration densities ``dP/dmigra`` (``migra = E_reco / E_true``) on a sky grid.
 
     Parameters
@@ -196,26 +198,12 @@ class EDispMap(IRFMap):
     """
 
     tag = "edisp_map"
-    hdu_name = "EDISP"
     required_axes = ("migra", "energy_true")
     _axis_renames = {"energy": "energy_true"}
 
     @property
-    def edisp_map(self):
-        """Migration map (axes migra, energy_true)."""
-        return self._irf_map
-
-    @edisp_map.setter
-    def edisp_map(self, value):
-        self._set_irf_map(value)
-
-    @property
     def migra_axis(self):
         return self._irf_map.geom.axes["migra"]
-
-    @property
-    def energy_axis_true(self):
-        return self._irf_map.geom.axes["energy_true"]
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -354,9 +342,7 @@ class EDispMap(IRFMap):
         it = self.energy_axis_true.coord_to_idx(u.Quantity(energy, "TeV"), clip=True)
         data = np.nan_to_num(np.asarray(self._irf_map.data, dtype=float))
         density = data[it, :, iy, ix]  # (n, n_migra)
-        edges = self.migra_axis.edges.to_value("")
-        cdf = np.zeros((density.shape[0], edges.size))
-        cdf[:, 1:] = np.cumsum(density * np.diff(edges), axis=1)
+        edges, cdf = self._cdf_at_edges(density)
         total = cdf[:, -1:]
         with np.errstate(invalid="ignore", divide="ignore"):
             cdf = np.where(total > 0, cdf / total, 0)
@@ -370,18 +356,6 @@ class EDispMap(IRFMap):
         out = dict(coords.items())
         out["energy"] = u.Quantity((migra * energy).reshape(coords.shape), "TeV")
         return MapCoord(out, frame=coords.frame)
-
-    def peek(self, figsize=(15, 5)):
-        """Kernel at the map centre (matrix, bias) and the exposure vs true energy."""
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 3, figsize=figsize)
-        kernel = self.get_edisp_kernel()
-        kernel.plot_matrix(ax=axes[0], add_cbar=True)
-        kernel.plot_bias(ax=axes[1])
-        _plot_exposure(self._exposure_map, self.energy_axis_true, axes[2])
-        plt.tight_layout()
-        return axes
 
 
 def read_edisp_map_from_hdulist(hdulist, hdu="EDISP", format="gadf"):

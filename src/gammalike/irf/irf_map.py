@@ -126,6 +126,11 @@ class IRFMap:
         self._clear_cache()
 
     @property
+    def energy_axis_true(self):
+        """True-energy axis of the IRF map (every subclass requires one)."""
+        return self._irf_map.geom.axes["energy_true"]
+
+    @property
     def has_single_spatial_bin(self):
         """True if the spatial grid has a single bin (e.g. a region geometry)."""
         return int(np.prod(self._irf_map.geom.data_shape[-2:])) == 1

@@ -105,7 +105,50 @@ def _coord_values(coord, unit):
     return np.asarray(coord, dtype=float)
 
 
-class MapAxis:
+def _as_slice(idx, nbin):
+    """``idx`` as a slice: an int index (negative counts from the end) becomes a one-bin slice."""
+    if isinstance(idx, (int, np.integer)):
+        if idx < 0:
+            idx += nbin
+        idx = slice(idx, idx + 1)
+    return idx
+
+
+class _AxisBase:
+    """What `MapAxis` and `~gammalike.maps.TimeMapAxis` share: name, unit and
+    interp accessors, renaming, and indexing / length through ``slice`` and ``nbin``.
+
+    Subclasses set ``_name``, ``_unit``, ``_interp`` and define ``nbin``, ``copy``,
+    ``slice``; one defining ``__eq__`` must set ``__hash__`` itself (Python's rule).
+    """
+
+    @property
+    def name(self):
+        """Axis name."""
+        return self._name
+
+    @property
+    def unit(self):
+        """Axis unit (for a time axis: unit of the offsets from the reference time)."""
+        return self._unit
+
+    @property
+    def interp(self):
+        """Interpolation space: "lin", "log" or "sqrt"."""
+        return self._interp
+
+    def rename(self, new_name):
+        """Copy with a new name."""
+        return self.copy(name=new_name)
+
+    def __len__(self):
+        return self.nbin
+
+    def __getitem__(self, idx):
+        return self.slice(idx)
+
+
+class MapAxis(_AxisBase):
     """A one-dimensional non-spatial map axis.
 
     Parameters
@@ -252,21 +295,6 @@ class MapAxis:
         return axis_from_table(cls, table, format=format, idx=idx, column_prefix=column_prefix)
 
     # ------------------------------------------------------------------ basic properties
-    @property
-    def name(self):
-        """Axis name."""
-        return self._name
-
-    @property
-    def unit(self):
-        """Axis unit."""
-        return self._unit
-
-    @property
-    def interp(self):
-        """Interpolation space: "lin", "log" or "sqrt"."""
-        return self._interp
-
     @property
     def node_type(self):
         """"edges" or "center"."""
@@ -451,10 +479,6 @@ class MapAxis:
         init.update(kwargs)
         return self.__class__(**init)
 
-    def rename(self, new_name):
-        """Copy with a new name."""
-        return self.copy(name=new_name)
-
     def to_node_type(self, node_type):
         """Copy with the given node type (edges <-> centres)."""
         if node_type == self._node_type:
@@ -464,10 +488,7 @@ class MapAxis:
 
     def slice(self, idx):
         """Sub-axis for an int index or a slice (step 1)."""
-        if isinstance(idx, (int, np.integer)):
-            if idx < 0:
-                idx += self.nbin
-            idx = slice(idx, idx + 1)
+        idx = _as_slice(idx, self.nbin)
         start, stop, step = idx.indices(self.nbin)
         if step != 1:
             raise ValueError("MapAxis.slice: only slices with step 1 are supported")
@@ -576,17 +597,7 @@ class MapAxis:
             and self._node_type == other.node_type and self.is_allclose(other)
         )
 
-    def __ne__(self, other):
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
     __hash__ = object.__hash__
-
-    def __len__(self):
-        return self.nbin
-
-    def __getitem__(self, idx):
-        return self.slice(idx)
 
     # ------------------------------------------------------------------ I/O
     def to_table(self, format="ogip"):

@@ -11,6 +11,8 @@ from astropy import units as u
 from astropy.table import Table
 from astropy.time import Time
 
+from .axes import _AxisBase, _as_slice
+
 __all__ = ["TimeMapAxis"]
 
 #: Reference time of axes built from absolute times: MJD 0 (TT), so that the
@@ -27,7 +29,7 @@ def _time(value, what):
         raise TypeError(f"TimeMapAxis: {what} must be astropy Time, got {type(value).__name__}") from exc
 
 
-class TimeMapAxis:
+class TimeMapAxis(_AxisBase):
     """Time intervals, possibly with gaps, relative to a reference time.
 
     Parameters
@@ -148,20 +150,6 @@ class TimeMapAxis:
 
     # ------------------------------------------------------------------ properties
     @property
-    def name(self):
-        """Axis name."""
-        return self._name
-
-    @property
-    def unit(self):
-        """Unit of the offsets from the reference time."""
-        return self._unit
-
-    @property
-    def interp(self):
-        return self._interp
-
-    @property
     def nbin(self):
         """Number of time intervals."""
         return self._lo.size
@@ -271,16 +259,9 @@ class TimeMapAxis:
         init.update(kwargs)
         return self.__class__(**init)
 
-    def rename(self, new_name):
-        """Copy with a new name."""
-        return self.copy(name=new_name)
-
     def slice(self, idx):
         """Sub-axis for an int index or a slice (step 1)."""
-        if isinstance(idx, (int, np.integer)):
-            if idx < 0:
-                idx += self.nbin
-            idx = slice(idx, idx + 1)
+        idx = _as_slice(idx, self.nbin)
         start, stop, step = idx.indices(self.nbin)
         if step != 1 or stop <= start:
             raise ValueError(f"TimeMapAxis.slice: need a non-empty slice of step 1, got {idx}")
@@ -337,17 +318,7 @@ class TimeMapAxis:
             return NotImplemented
         return self._name == other.name and self.is_allclose(other)
 
-    def __ne__(self, other):
-        result = self.__eq__(other)
-        return result if result is NotImplemented else not result
-
     __hash__ = object.__hash__
-
-    def __len__(self):
-        return self.nbin
-
-    def __getitem__(self, idx):
-        return self.slice(idx)
 
     def __str__(self):
         lines = [
