@@ -309,9 +309,8 @@ flux_points_hess.plot(ax=ax, sed_type=sed_type, label="HESS")
 flux_points_hawc.plot(ax=ax, sed_type=sed_type, label="HAWC")
 flux_points_LHAASO.plot(ax=ax, sed_type=sed_type, label="LHAASO")
 
-# seed: ax.set_xlim(energy_bounds) -- gammalike's axes carry no astropy unit
-# converter (plots are in plain TeV floats), so pass the values in TeV
-ax.set_xlim(energy_bounds.to_value("TeV"))
+# the SED axes carry astropy units (TeV, erg cm-2 s-1), so Quantity limits work
+ax.set_xlim(energy_bounds)
 ax.legend()
 savefig("multi_instrument_joint_fit_04_sed")
 

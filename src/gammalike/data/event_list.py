@@ -326,14 +326,24 @@ class EventList:
         ax.set_ylabel("Counts")
         return ax
 
-    def plot_energy_offset(self, ax=None, **kwargs):
-        """2D histogram of energy vs offset."""
+    def plot_energy_offset(self, ax=None, max_percentile=99, **kwargs):
+        """2D histogram of energy vs offset (log colour scale).
+
+        Offsets stop at the ``max_percentile`` percentile: a few events far
+        outside the field of view would otherwise squash the histogram.
+        """
+        from matplotlib.colors import LogNorm
+
         ax = _get_ax(ax)
         energy = self._column("ENERGY", u.TeV)
         offset = self.offset.deg
         ebins = np.geomspace(max(energy.min(), 1e-3), energy.max(), 40)
-        obins = np.linspace(0, offset.max(), 30)
+        hi = np.percentile(offset, max_percentile) if len(offset) else 1.0
+        obins = np.linspace(0, hi, 30)
         h, _, _ = np.histogram2d(energy, offset, bins=[ebins, obins])
+        if "norm" not in kwargs and "vmin" not in kwargs and h.max() > 0:
+            kwargs["norm"] = LogNorm(vmin=1, vmax=h.max())
+        h = np.where(h > 0, h, np.nan)  # empty bins stay blank on the log scale
         im = ax.pcolormesh(ebins, obins, h.T, **kwargs)
         ax.set_xscale("log")
         ax.set_xlabel("Energy [TeV]")
@@ -341,7 +351,7 @@ class EventList:
         ax.figure.colorbar(im, ax=ax, label="Counts")
         return ax
 
-    def plot_image(self, ax=None, binsz=0.05, **kwargs):
+    def plot_image(self, ax=None, binsz=0.05, add_cbar=True, **kwargs):
         """Counts image around the pointing position (RA/Dec, simple binning)."""
         ax = _get_ax(ax)
         ra, dec = self._column("RA", u.deg), self._column("DEC", u.deg)
@@ -350,10 +360,12 @@ class EventList:
         rbins = np.arange(pnt.ra.deg - half, pnt.ra.deg + half + binsz, binsz)
         dbins = np.arange(pnt.dec.deg - half, pnt.dec.deg + half + binsz, binsz)
         h, _, _ = np.histogram2d(ra, dec, bins=[rbins, dbins])
-        ax.pcolormesh(rbins, dbins, h.T, **kwargs)
+        im = ax.pcolormesh(rbins, dbins, h.T, **kwargs)
         ax.invert_xaxis()
         ax.set_xlabel("RA [deg]")
         ax.set_ylabel("Dec [deg]")
+        if add_cbar:
+            ax.figure.colorbar(im, ax=ax, label=f"Counts per {binsz:g} deg x {binsz:g} deg bin")
         return ax
 
     def peek(self, allsky=False):

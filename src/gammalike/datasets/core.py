@@ -14,6 +14,7 @@ import uuid
 import numpy as np
 import yaml
 from astropy import units as u
+from astropy.io import fits
 from astropy.table import Table
 
 from ..data.gti import gti_time_range
@@ -299,6 +300,25 @@ class Dataset(abc.ABC):
             shape = np.shape(getattr(new.counts, "data", new.counts))
             new.mask_safe = np.zeros(shape, dtype=bool)
         return new
+
+    # -- FITS files ------------------------------------------------------
+    def write(self, filename, overwrite=False, format="gadf", checksum=False):
+        """Write the `to_hdulist` layout to one FITS file (atomic; refuses to overwrite unless ``overwrite``)."""
+        hdulist = self.to_hdulist(format=format)
+        with write_atomic(filename, overwrite=overwrite) as tmp:
+            hdulist.writeto(tmp, checksum=checksum)
+
+    @classmethod
+    def _read_fits(cls, filename, name=None, format="gadf"):
+        """``cls.from_hdulist`` of one FITS file; a missing file or HDU is reported with its path."""
+        path = make_path(filename)
+        if not path.exists():
+            raise FileNotFoundError(f"{cls.__name__}.read: file not found: {path}")
+        with fits.open(path, memmap=False) as hdulist:
+            try:
+                return cls.from_hdulist(hdulist, name=name, format=format)
+            except KeyError as exc:
+                raise KeyError(f"{path}: {exc.args[0]}") from None
 
     def _yaml_filename(self):
         """File name used by `Datasets.write` for this dataset."""

@@ -13,7 +13,7 @@ from ..maps import RegionNDMap
 
 __all__ = [
     "EXPOSURE_UNIT", "TrueEnergyGrid", "edisp_matrix", "energy_grid", "integral_float",
-    "is_background_model", "spectral_key", "to_map", "values",
+    "is_background_model", "is_sky_model", "spectral_key", "to_map", "values",
 ]
 
 EXPOSURE_UNIT = u.Unit("cm2 s")
@@ -38,6 +38,11 @@ def to_map(geom, array, unit="", dtype=None, meta=None):
 
 def is_background_model(model):
     return type(model).__name__ in ("FoVBackgroundModel", "BackgroundModel")
+
+
+def is_sky_model(model):
+    """Whether ``model`` predicts signal: it has a spectral model and is not a background model."""
+    return getattr(model, "spectral_model", None) is not None and not is_background_model(model)
 
 
 def spectral_key(spectral_model):

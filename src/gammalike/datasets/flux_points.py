@@ -28,6 +28,7 @@ from ..stats import chi2, chi2_flux_points
 from ..utils import make_path
 
 from .core import Dataset, make_name
+from .evaluation import is_sky_model as _is_sky_model
 
 __all__ = ["FluxPointsDataset"]
 
@@ -352,13 +353,6 @@ class FluxPointsDataset(Dataset):
 
 
 # ---------------------------------------------------------------------------- helpers
-def _is_sky_model(model):
-    """Sky models contribute; background models (e.g. FoVBackgroundModel) do not."""
-    if getattr(model, "spectral_model", None) is None:
-        return False
-    return "Background" not in type(model).__name__
-
-
 def _dnde_float(spectral_model, energy):
     if hasattr(spectral_model, "dnde_float"):
         return spectral_model.dnde_float(energy)

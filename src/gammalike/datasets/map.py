@@ -17,13 +17,12 @@ stacking (`.map_stack`) and the FITS layout (`.map_io`).
 """
 import numpy as np
 from astropy import units as u
-from astropy.io import fits
 
 from ..maps import Map, MapAxis, WcsGeom
 from ..stats import cash
-from ..utils import make_path, write_atomic
 from .core import Dataset, _as_model_list, make_name
 from .evaluation import is_background_model as _is_background_model
+from .evaluation import is_sky_model as _is_sky_model
 from .evaluator import MapEvaluator
 from .map_info import MapDatasetInfoMixin
 from .map_io import irf_map_classes, map_dataset_kwargs_from_hdulist, map_dataset_to_hdulist
@@ -39,10 +38,6 @@ BINSZ_IRF_DEFAULT = 0.2 * u.deg
 RAD_AXIS_DEFAULT = MapAxis.from_bounds(0, 0.5, nbin=50, unit="deg", name="rad")
 #: Default migration axis of `MapDataset.create` (``migra_axis=True``)
 MIGRA_AXIS_DEFAULT = MapAxis.from_bounds(0.2, 5, nbin=48, name="migra")
-
-
-def _is_sky_model(model):
-    return hasattr(model, "spectral_model") and not _is_background_model(model)
 
 
 def _float(m):
@@ -405,26 +400,13 @@ class MapDataset(MapDatasetInfoMixin, MapDatasetReshapeMixin, MapDatasetStackMix
             kwargs["name"] = name
         return cls(**kwargs)
 
-    def write(self, filename, overwrite=False, format="gadf", checksum=False):
-        """Write to one FITS file (atomic; refuses to overwrite unless ``overwrite``)."""
-        hdulist = self.to_hdulist(format=format)
-        with write_atomic(filename, overwrite=overwrite) as tmp:
-            hdulist.writeto(tmp, checksum=checksum)
-
     @classmethod
     def read(cls, filename, name=None, lazy=False, cache=True, format="gadf"):
-        """Read a MapDataset FITS file.
+        """Read a dataset FITS file (gammapy's MapDataset layout, also older releases').
 
         ``lazy`` and ``cache`` are accepted for compatibility; the file is read at once.
         """
-        path = make_path(filename)
-        if not path.exists():
-            raise FileNotFoundError(f"{cls.__name__}.read: file not found: {path}")
-        with fits.open(path, memmap=False) as hdulist:
-            try:
-                return cls.from_hdulist(hdulist, name=name, format=format)
-            except KeyError as exc:
-                raise KeyError(f"{path}: {exc.args[0]}") from None
+        return cls._read_fits(filename, name=name, format=format)
 
     # ------------------------------------------------------------------ plots
     def plot_residuals_spatial(self, ax=None, method="diff", smooth_kernel="gauss", smooth_radius="0.1 deg",

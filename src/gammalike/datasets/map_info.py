@@ -3,7 +3,8 @@
 `MapDatasetInfoMixin` is mixed into `~gammalike.datasets.MapDataset`: it
 reads the dataset's maps, masks and predicted counts (``_npred_*_array``,
 ``_mask_array``, ``mask_safe_image``) and GTI, and returns plain numbers
-(`info_dict`) or text (``str(dataset)``).
+(`info_dict`) or text (``str(dataset)``).  `info_rates` is shared with
+`~gammalike.datasets.SpectrumDataset.info_dict`.
 """
 import numpy as np
 from astropy import units as u
@@ -19,6 +20,14 @@ def _masked_sum(m, mask):
     if m is None:
         return np.nan
     return float(np.asarray(m.data, dtype=np.float64)[mask].sum())
+
+
+def info_rates(info, livetime):
+    """``counts_rate``, ``background_rate`` and ``excess_rate`` of an `info_dict`:
+    its counts, background and excess divided by ``livetime`` (NaN / inf where
+    the live time is NaN or 0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return {f"{key}_rate": info[key] / livetime for key in ("counts", "background", "excess")}
 
 
 class MapDatasetInfoMixin:
@@ -62,10 +71,7 @@ class MapDatasetInfoMixin:
         livetime = self.livetime
         info["livetime"] = livetime
         info["ontime"] = self._ontime()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            info["counts_rate"] = counts / livetime
-            info["background_rate"] = background / livetime
-            info["excess_rate"] = info["excess"] / livetime
+        info.update(info_rates(info, livetime))
         info["n_bins"] = int(np.prod(shape))
         fit_mask = self._mask_array()
         info["n_fit_bins"] = int(fit_mask.sum()) if fit_mask is not None else int(np.prod(shape))

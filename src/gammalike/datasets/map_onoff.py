@@ -11,7 +11,6 @@ FITS layout: the `MapDataset` HDUs (without BACKGROUND) plus COUNTS_OFF,
 ACCEPTANCE and ACCEPTANCE_OFF with their BANDS tables.
 """
 import numpy as np
-from astropy.io import fits
 
 from ..maps import Map
 from ..stats import WStatCountsStatistic, get_wstat_mu_bkg, wstat
@@ -351,7 +350,8 @@ class MapDatasetOnOff(MapDataset):
         filename = getattr(hdulist, "filename", lambda: "")() or ""
         names = [h.name for h in hdulist]
         if "COUNTS_OFF" not in names:
-            raise KeyError(f"{filename}: no COUNTS_OFF HDU: not a MapDatasetOnOff file (HDUs: {names})")
+            # `read` prefixes the file name
+            raise KeyError(f"no COUNTS_OFF HDU: not a MapDatasetOnOff file (HDUs: {names})")
         kwargs = map_dataset_kwargs_from_hdulist(hdulist, filename=filename)
         kwargs.pop("background", None)
         for hdu, key in _OFF_HDUS.items():
@@ -360,20 +360,6 @@ class MapDatasetOnOff(MapDataset):
         if name is not None:
             kwargs["name"] = name
         return cls(**kwargs)
-
-    @classmethod
-    def read(cls, filename, name=None, lazy=False, cache=True, format="gadf"):
-        """Read a MapDatasetOnOff FITS file."""
-        from ..utils import make_path
-
-        path = make_path(filename)
-        if not path.exists():
-            raise FileNotFoundError(f"{cls.__name__}.read: file not found: {path}")
-        with fits.open(path, memmap=False) as hdulist:
-            try:
-                return cls.from_hdulist(hdulist, name=name, format=format)
-            except KeyError as exc:
-                raise KeyError(f"{path}: {exc.args[0]}") from None
 
     def fake(self, npred_background, random_state="random-seed"):
         """Poisson ON counts from ``npred_signal + npred_background`` and OFF counts from ``npred_background / alpha``."""

@@ -8,6 +8,8 @@ bins and smoothed before the ratio is taken.
 import numpy as np
 from astropy import units as u
 
+from ..maps import Map
+
 __all__ = ["plot_residuals_spatial", "plot_residuals_spectral", "plot_residuals", "peek"]
 
 
@@ -111,23 +113,52 @@ def plot_residuals(dataset, ax_spatial=None, ax_spectral=None, kwargs_spatial=No
     return ax_spatial, ax_spectral
 
 
+def _peek_image(dataset, m, reco=True):
+    """Image of ``m``: reco-energy maps summed over the safe bins, NaN (drawn
+    blank) outside the safe image so that unsafe pixels do not set the colour
+    scale; true-energy maps (exposure) averaged over energy."""
+    data = np.asarray(m.data, dtype=float)
+    if reco and dataset.mask_safe is not None:
+        data = data * np.asarray(dataset.mask_safe.data, dtype=bool)
+    spectral_axes = tuple(range(data.ndim - 2))
+    if spectral_axes:
+        data = data.sum(axis=spectral_axes) if reco else data.mean(axis=spectral_axes)
+    safe = dataset.mask_safe_image
+    if safe is not None and reco:
+        data = np.where(np.asarray(safe.data, dtype=bool).reshape(data.shape), data, np.nan)
+    return Map.from_geom(m.geom.to_image(), data=data, unit=m.unit)
+
+
 def peek(dataset, figsize=(12, 10)):
-    """Counts, excess, exposure and background images (summed over energy) in a 2x2 figure."""
+    """Counts, excess, exposure and background images in a 2x2 figure.
+
+    Counts, excess and background are summed over the reco-energy bins (safe
+    bins only; pixels without any safe bin are left blank), the exposure is
+    the mean over true energy.  Counts and excess use a sqrt stretch, exposure
+    and background a linear one over the range of the safe pixels.
+    """
     import matplotlib.pyplot as plt
 
     fig = plt.figure(figsize=figsize)
     wcs = dataset.counts.geom.wcs
+    exposure_unit = "" if dataset.exposure is None else dataset.exposure.unit.to_string("latex_inline")
     panels = [
-        ("Counts", _masked(dataset, dataset.counts)),
-        ("Excess counts", _masked(dataset, dataset.excess)),
-        ("Exposure", dataset.exposure),
-        ("Background", None if dataset.background is None else _masked(dataset, dataset.background)),
+        ("Counts", dataset.counts, True, "sqrt", "Counts"),
+        ("Excess counts", dataset.excess, True, "sqrt", "Excess counts"),
+        ("Exposure", dataset.exposure, False, "linear",
+         f"Mean exposure over true energy [{exposure_unit}]"),
+        ("Background", dataset.background, True, "linear", "Background counts"),
     ]
     axes = []
-    for idx, (title, m) in enumerate(panels):
+    for idx, (title, m, reco, stretch, label) in enumerate(panels):
         ax = fig.add_subplot(2, 2, idx + 1, projection=wcs)
         if m is not None:
-            m.sum_over_axes(keepdims=False).plot(ax=ax, add_cbar=True, stretch="sqrt" if idx != 1 else "linear")
+            image = _peek_image(dataset, m, reco)
+            image.plot(ax=ax, add_cbar=True, stretch=stretch, kwargs_colorbar={"label": label})
+        else:
+            ax.text(0.5, 0.5, f"no {title.lower()}", ha="center", va="center", transform=ax.transAxes)
         ax.set_title(title)
         axes.append(ax)
+    # the colour bars reserve room for their labels inside each panel
+    fig.subplots_adjust(wspace=0.2, hspace=0.15)
     return axes

@@ -123,8 +123,10 @@ def plot_fit(dataset, ax_spectrum=None, ax_residuals=None, kwargs_spectrum=None,
         ax_spectrum = fig.add_subplot(grid[:5, 0])
         ax_residuals = fig.add_subplot(grid[5:, 0], sharex=ax_spectrum)
     plot_excess(dataset, ax=ax_spectrum, **(kwargs_spectrum or {}))
-    # the residuals panel below carries the energy axis
-    ax_spectrum.set_xlabel("")
+    # the residuals panel below carries the energy axis; the label is hidden
+    # (not just emptied) so that later calls such as plot_masks(ax=ax_spectrum)
+    # setting it again do not draw it under the residuals' panel
+    ax_spectrum.xaxis.label.set_visible(False)
     ax_spectrum.tick_params(axis="x", which="both", labelbottom=False)
     plot_residuals_spectral(dataset, ax=ax_residuals, **(kwargs_residuals or {}))
     return ax_spectrum, ax_residuals

@@ -20,7 +20,6 @@ from astropy import units as u
 from ..irf import EDispKernel
 from ..maps import RegionNDMap
 from ..stats import CashCountsStatistic, cash
-from ..utils import make_path, write_atomic
 from ..utils.random import get_random_state
 from . import plots
 from .core import Dataset, _format_models_summary, make_name
@@ -29,11 +28,13 @@ from .evaluation import (
     edisp_matrix,
     energy_grid,
     is_background_model,
+    is_sky_model,
     spectral_key,
     to_map as _to_map,
     values as _values,
 )
 from .gadf import spectrum_dataset_kwargs_from_hdulist, spectrum_dataset_to_hdulist
+from .map_info import info_rates
 
 __all__ = ["SpectrumDataset"]
 
@@ -199,7 +200,7 @@ class SpectrumDataset(Dataset):
         models = self.models
         if models is not None and "exposure" in prep:
             for model in models:
-                if is_background_model(model) or not hasattr(model, "spectral_model"):
+                if not is_sky_model(model):
                     continue
                 if model_names is not None and model.name not in model_names:
                     continue
@@ -548,10 +549,7 @@ class SpectrumDataset(Dataset):
         livetime = self.livetime
         info["livetime"] = livetime
         info["ontime"] = self._ontime()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            info["counts_rate"] = counts / livetime
-            info["background_rate"] = background / livetime
-            info["excess_rate"] = info["excess"] / livetime
+        info.update(info_rates(info, livetime))
         info["n_bins"] = int(mask.sum())
         fit_mask = self._mask_array()
         info["n_fit_bins"] = int(fit_mask.sum()) if fit_mask is not None else size
@@ -634,25 +632,12 @@ class SpectrumDataset(Dataset):
                 kwargs.pop(key, None)
         return cls(**kwargs)
 
-    def write(self, filename, overwrite=False, format="gadf", checksum=False):
-        """Write to one FITS file ("gadf" layout; atomic, no overwrite unless asked)."""
-        hdulist = self.to_hdulist(format=format)
-        with write_atomic(filename, overwrite=overwrite) as tmp:
-            hdulist.writeto(tmp, checksum=checksum)
+    # `write` (the `to_hdulist` layout to one FITS file) is `Dataset.write`
 
     @classmethod
     def read(cls, filename, format="gadf", name=None, **kwargs):
         """Read a file written by `write` ("gadf" layout)."""
-        from astropy.io import fits
-
-        path = make_path(filename)
-        if not path.exists():
-            raise FileNotFoundError(f"{cls.__name__}.read: file not found: {path}")
-        with fits.open(path, memmap=False) as hdulist:
-            try:
-                return cls.from_hdulist(hdulist, name=name, format=format)
-            except KeyError as exc:
-                raise KeyError(f"{path}: {exc.args[0]}") from None
+        return cls._read_fits(filename, name=name, format=format)
 
     # -- plots ------------------------------------------------------------
     def plot_counts(self, ax=None, kwargs_counts=None, kwargs_background=None, **kwargs):

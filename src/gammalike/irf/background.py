@@ -113,34 +113,49 @@ class Background3D(BackgroundIRF):
             mean = np.where(counts > 0, sums / counts, 0.0)
         return Background2D(axes=[self.axes["energy"], offset], data=mean, unit=self.unit, meta=dict(self.meta))
 
+    def _default_plot_energies(self, n):
+        """``n`` energies spread (in log) over the bins where the rate is not zero."""
+        axis = self.axes["energy"]
+        data = np.asarray(self.data, dtype=float).reshape(axis.nbin, -1)
+        filled = np.flatnonzero(np.nansum(np.abs(data), axis=1) > 0)
+        if filled.size == 0:
+            filled = np.arange(axis.nbin)
+        idx = filled[np.unique(np.round(np.linspace(0, filled.size - 1, n)).astype(int))]
+        return axis.center[idx]
+
     def plot_at_energy(self, energy=None, add_cbar=True, ncols=3, figsize=None, **kwargs):
-        """Images of the rate vs fov coordinates at several energies."""
+        """Images of the rate vs fov coordinates at several energies.
+
+        Default energies: three spread over the bins where the rate is not zero.
+        """
         import matplotlib.pyplot as plt
 
         if energy is None:
-            energy = self.axes["energy"].center[[0, self.axes["energy"].nbin // 2, -1]]
+            energy = self._default_plot_energies(3)
         energy = u.Quantity(np.atleast_1d(energy.to_value("TeV") if hasattr(energy, "unit") else energy), "TeV")
         n = energy.size
         ncols = min(ncols, n)
         nrows = int(np.ceil(n / ncols))
-        figsize = figsize or (4 * ncols, 3.5 * nrows)
+        figsize = figsize or (4.5 * ncols, 4 * nrows)
         fig, axes = plt.subplots(nrows, ncols, figsize=figsize, squeeze=False)
         lon, lat = self.axes["fov_lon"], self.axes["fov_lat"]
         for ax, e in zip(axes.flat, energy):
             values = self.evaluate(energy=e, fov_lon=lon.center[:, None], fov_lat=lat.center[None, :])
             im = ax.pcolormesh(lon.edges.value, lat.edges.value, values.value.T, **kwargs)
-            ax.set_title(f"Energy {e:.2f}")
+            ax.set_aspect("equal")
+            ax.set_title(f"Energy {e:.3g}")
             ax.set_xlabel(f"FoV lon [{lon.unit}]")
             ax.set_ylabel(f"FoV lat [{lat.unit}]")
             if add_cbar:
-                fig.colorbar(im, ax=ax, label=f"[{self.unit}]")
+                fig.colorbar(im, ax=ax, label=f"Background rate [{self.unit.to_string('latex_inline')}]")
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
+        fig.tight_layout()
         return axes
 
     def peek(self, figsize=(10, 8)):
-        """Quick-look plot."""
-        return self.plot_at_energy(figsize=figsize)
+        """Quick-look plot: the rate vs fov coordinates at four energies (2 x 2)."""
+        return self.plot_at_energy(energy=self._default_plot_energies(4), ncols=2, figsize=figsize)
 
 
 class Background2D(BackgroundIRF):

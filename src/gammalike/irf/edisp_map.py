@@ -376,11 +376,16 @@ def read_edisp_map_from_hdulist(hdulist, hdu="EDISP", format="gadf"):
 
 
 def _plot_exposure(exposure_map, energy_axis_true, ax):
-    if exposure_map is None:
+    exposure = None
+    if exposure_map is not None:
+        exposure = np.asarray(exposure_map.data, dtype=float)
+        exposure = exposure.reshape(exposure.shape[0], -1).mean(axis=1)
+    if exposure is None or not np.any(exposure):
+        # an all-zero line says nothing: say that there is no exposure instead
+        ax.text(0.5, 0.5, "no exposure stored with this IRF map", ha="center", va="center",
+                transform=ax.transAxes)
         ax.set_axis_off()
         return ax
-    exposure = np.asarray(exposure_map.data, dtype=float)
-    exposure = exposure.reshape(exposure.shape[0], -1).mean(axis=1)
     ax.plot(energy_axis_true.center.to_value("TeV"), exposure)
     ax.set_xscale("log")
     ax.set_xlabel("True energy [TeV]")

@@ -417,14 +417,18 @@ class PSFMap(IRFMap):
         axis = self.energy_axis_true
         energies = axis.center[[0, axis.nbin // 2, axis.nbin - 1]]
         self.plot_psf_vs_rad(ax=axes[0, 1], energy_true=energies)
+        exposure = None
         if self._exposure_map is not None:
             exposure = np.asarray(self._exposure_map.data, dtype=float)
             exposure = exposure.reshape(exposure.shape[0], -1).mean(axis=1)
+        if exposure is not None and np.any(exposure):
             axes[1, 0].plot(axis.center.to_value("TeV"), exposure)
             axes[1, 0].set_xscale("log")
             axes[1, 0].set_xlabel("True energy [TeV]")
             axes[1, 0].set_ylabel(f"Mean exposure [{self._exposure_map.unit}]")
         else:
+            axes[1, 0].text(0.5, 0.5, "no exposure stored with this PSF map", ha="center",
+                            va="center", transform=axes[1, 0].transAxes)
             axes[1, 0].set_axis_off()
         # 68 % containment radius image at the middle energy
         ny, nx = self._irf_map.data.shape[-2:]
@@ -435,9 +439,18 @@ class PSFMap(IRFMap):
                               np.array([e_mid]), batched=True)
         cum = self._cumulative(nodes, prof)
         radius = _invert_cumulative(nodes, cum, np.full(prof.shape[0], 0.68)).reshape(ny, nx)
-        im = axes[1, 1].imshow(radius, origin="lower", cmap="viridis")
-        fig.colorbar(im, ax=axes[1, 1], label="68% containment radius [deg]")
-        axes[1, 1].set_title(f"energy_true = {e_mid:.3g} TeV")
+        ax = axes[1, 1]
+        if radius.size == 1:
+            # a single position (e.g. a point-source PSF map): an image would be one flat pixel
+            ax.text(0.5, 0.5, f"one spatial position:\n68% containment radius\n{radius.item():.3g} deg "
+                    f"at {e_mid:.3g} TeV", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+        else:
+            im = ax.imshow(radius, origin="lower", cmap="viridis")
+            fig.colorbar(im, ax=ax, label="68% containment radius [deg]")
+            ax.set_xlabel("x [pixel]")
+            ax.set_ylabel("y [pixel]")
+            ax.set_title(f"energy_true = {e_mid:.3g} TeV")
         plt.tight_layout()
         return axes
 

@@ -299,7 +299,26 @@ class WcsNDMap(Map):
 
     def plot(self, ax=None, fig=None, add_cbar=False, stretch="linear", axes_loc=None,
              kwargs_colorbar=None, **kwargs):
-        """Plot the image on WCSAxes (created if needed); returns the axes (with ``ax.wcs``)."""
+        """Plot the image on WCSAxes (created if needed); returns the axes (with ``ax.wcs``).
+
+        Parameters
+        ----------
+        ax : `~astropy.visualization.wcsaxes.WCSAxes`, optional
+            Axes (default: a new one on ``fig`` or the current figure).
+        fig : `~matplotlib.figure.Figure`, optional
+            Figure for new axes.
+        add_cbar : bool
+            Add a colour bar (labelled with the unit) attached to the image.
+        stretch : {"linear", "sqrt", "log", ...}
+            Colour stretch (`astropy.visualization.simple_norm`).
+        axes_loc : dict, optional
+            Placement of the colour bar (`append_axes` of
+            `mpl_toolkits.axes_grid1`; default right, size "5%", pad "2%").
+        kwargs_colorbar : dict, optional
+            Passed to `~matplotlib.figure.Figure.colorbar` (e.g. ``label``).
+        **kwargs
+            Passed to `~matplotlib.axes.Axes.imshow` (``vmin`` / ``vmax`` set the norm).
+        """
         import matplotlib.pyplot as plt
         from astropy.visualization import simple_norm
         from astropy.visualization.wcsaxes import WCSAxes
@@ -323,12 +342,40 @@ class WcsNDMap(Map):
                 )
         im = ax.imshow(data, **kwargs)
         if add_cbar:
-            label = self.unit.to_string() if self.unit != u.dimensionless_unscaled else ""
-            cbar_kwargs = dict(kwargs_colorbar or {})
-            cbar_kwargs.setdefault("label", label)
-            ax.figure.colorbar(im, ax=ax, **cbar_kwargs)
+            self._add_colorbar(im, ax, axes_loc, kwargs_colorbar)
         self._format_wcs_axes(ax)
         return ax
+
+    def _add_colorbar(self, im, ax, axes_loc=None, kwargs_colorbar=None):
+        """Colour bar in an axes appended to the image (`make_axes_locatable`).
+
+        The bar sits next to the image (not at the edge of the axes box), and
+        room for its tick labels and label is reserved inside the box: the
+        image shrinks rather than the label running into a neighbouring panel.
+        """
+        from matplotlib.axes import Axes
+        from mpl_toolkits.axes_grid1 import make_axes_locatable
+        from mpl_toolkits.axes_grid1.axes_size import Fixed
+
+        loc = {"position": "right", "size": "5%", "pad": "2%", **(axes_loc or {})}
+        cbar_kwargs = dict(kwargs_colorbar or {})
+        cbar_kwargs.setdefault("label", self._unit_label())
+        divider = make_axes_locatable(ax)
+        cax = divider.append_axes(axes_class=Axes, **loc)
+        # tick labels (~0.4 inch) and, when there is one, the label (~0.25 inch)
+        divider.append_size(loc["position"], Fixed(0.4 + (0.25 if cbar_kwargs["label"] else 0.0)))
+        if loc["position"] in ("top", "bottom"):
+            cbar_kwargs.setdefault("orientation", "horizontal")
+        cbar = ax.figure.colorbar(im, cax=cax, **cbar_kwargs)
+        if loc["position"] == "top":
+            cax.xaxis.set_ticks_position("top")
+            cax.xaxis.set_label_position("top")
+        return cbar
+
+    def _unit_label(self):
+        if self.unit == u.dimensionless_unscaled:
+            return ""
+        return self.unit.to_string("latex_inline")
 
     def _format_wcs_axes(self, ax):
         if self.geom.frame == "galactic":
@@ -370,10 +417,79 @@ class WcsNDMap(Map):
         return axs
 
     def plot_interactive(self, rc_params=None, **kwargs):
-        """Without a widget backend: plot the sum over the non-spatial axes."""
-        log.info("plot_interactive: interactive widgets unavailable, plotting the summed image")
-        image = self.reduce_over_axes() if len(self.geom.axes) else self
-        return image.plot(**kwargs)
+        """Image with a slider per non-spatial axis and a choice of stretch.
+
+        In a Jupyter kernel with ``ipywidgets`` installed this shows a widget
+        (one slider per non-spatial axis, radio buttons for the stretch,
+        default "sqrt").  Elsewhere (scripts, no ipywidgets) it draws a static
+        image: the sum over the non-spatial axes, titled with their range and
+        with a labelled colour bar.
+
+        Parameters
+        ----------
+        rc_params : dict, optional
+            Matplotlib rc parameters used for the widget's figures.
+        **kwargs
+            Passed to `plot` (e.g. ``add_cbar``, ``stretch``, ``vmin``).
+
+        Returns
+        -------
+        widget or ax : `ipywidgets.interactive` or `~astropy.visualization.wcsaxes.WCSAxes`
+        """
+        if _widgets_available():
+            import ipywidgets
+
+            function, controls = self._interactive_controls(rc_params=rc_params, **kwargs)
+            return ipywidgets.interact(function, **controls)
+        log.info("plot_interactive: no ipywidgets / Jupyter kernel, plotting the summed image")
+        return self._plot_summed(**kwargs)
+
+    def _plot_summed(self, **kwargs):
+        """Static `plot_interactive`: the image summed over the non-spatial axes."""
+        axes = [axis for axis in self.geom.axes]
+        image = self.reduce_over_axes() if axes else self
+        if kwargs.get("add_cbar"):
+            cbar = dict(kwargs.pop("kwargs_colorbar", None) or {})
+            unit = self._unit_label()
+            summed = "Sum over " + ", ".join(axis.name.replace("_", " ") for axis in axes)
+            label = (f"{summed} [{unit}]" if unit else summed) if axes else unit
+            cbar.setdefault("label", label)
+            kwargs["kwargs_colorbar"] = cbar
+        ax = image.plot(**kwargs)
+        if axes:
+            ax.set_title(", ".join(_axis_range_label(axis) for axis in axes))
+        return ax
+
+    def _interactive_controls(self, rc_params=None, **kwargs):
+        """``(function, controls)`` for `ipywidgets.interact`: one
+        `~ipywidgets.SelectionSlider` per non-spatial axis and stretch buttons."""
+        import ipywidgets
+        import matplotlib.pyplot as plt
+
+        axes = list(self.geom.axes)
+        controls = {}
+        for axis in axes:
+            controls[axis.name] = ipywidgets.SelectionSlider(
+                options=list(zip(axis.as_plot_labels, range(axis.nbin))), value=0,
+                description=f"Select {axis.name}:", continuous_update=False,
+                style={"description_width": "initial"}, layout=ipywidgets.Layout(width="50%"),
+            )
+        controls["stretch"] = ipywidgets.RadioButtons(
+            options=["linear", "sqrt", "log"], value=kwargs.pop("stretch", "sqrt"),
+            description="Select stretch:", style={"description_width": "initial"},
+        )
+
+        def function(stretch, **selection):
+            with plt.rc_context(rc=rc_params or {}):
+                fig = plt.figure()
+                image = self.slice_by_idx(selection) if selection else self
+                ax = image.plot(fig=fig, stretch=stretch, **kwargs)
+                ax.set_title(", ".join(f"{axis.name}: {axis.as_plot_labels[selection[axis.name]]}"
+                                       for axis in axes))
+                plt.show()
+            return ax
+
+        return function, controls
 
     def plot_mask(self, ax=None, **kwargs):
         """Contour of a boolean mask image; returns the axes."""
@@ -389,3 +505,24 @@ class WcsNDMap(Map):
         return ax
 
 
+def _widgets_available():
+    """ipywidgets importable and running in a Jupyter kernel (where widgets display)."""
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _axis_range_label(axis):
+    """``"energy 0.1 - 100 TeV"``: the whole range of a non-spatial axis."""
+    name = axis.name.replace("_", " ")
+    node_type = getattr(axis, "node_type", None)
+    if node_type not in ("edges", "center"):  # label or time axes
+        return f"{name} ({axis.nbin} bins)"
+    values = axis.edges if node_type == "edges" else axis.center
+    unit = values.unit.to_string() if values.unit != u.dimensionless_unscaled else ""
+    lo, hi = values.value[0], values.value[-1]
+    return f"{name} {lo:.3g} - {hi:.3g} {unit}".rstrip()

@@ -34,12 +34,15 @@ def test_plot_e2dnde_values_and_upper_limit():
     fig, ax = plt.subplots()
     fp.plot(ax=ax, sed_type="e2dnde", label="points")
     line = _errorbar(ax).lines[0]
-    y = line.get_ydata()
+    # drawn in the default e2dnde unit erg cm-2 s-1 (utils.plot_units; 1 TeV = 1.602177 erg)
+    assert ax.yaxis.units == u.Unit("erg cm-2 s-1")
+    y = line.get_ydata(orig=False)
     # e2dnde = norm * 1e-12 TeV cm-2 s-1 with the default reference (PL index 2, 1e-12 at 1 TeV);
     # the last bin (TS=1 < 4) is drawn at its upper limit.
-    assert_allclose(y[:3], np.array([1.0, 1.2, 0.8]) * 1e-12, rtol=1e-12)
-    assert_allclose(y[3], 1.0e-12, rtol=1e-12)
-    assert_allclose(line.get_xdata(), fp.energy_ref.to_value("TeV"))
+    tev_to_erg = 1.602176634
+    assert_allclose(y[:3], np.array([1.0, 1.2, 0.8]) * 1e-12 * tev_to_erg, rtol=1e-9)
+    assert_allclose(y[3], 1.0e-12 * tev_to_erg, rtol=1e-9)
+    assert_allclose(line.get_xdata(orig=False), fp.energy_ref.to_value("TeV"))
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     assert "Energy" in ax.get_xlabel() and "TeV" in ax.get_xlabel()
     plt.close(fig)
@@ -50,8 +53,10 @@ def test_plot_energy_power_old_usage():
     fp = make_points()
     fig, ax = plt.subplots()
     fp.plot(ax=ax, energy_power=2, sed_type="dnde")
-    y = _errorbar(ax).lines[0].get_ydata()
-    assert_allclose(y[:3], fp.e2dnde.value[:3], rtol=1e-12)
+    # default unit: dnde unit times TeV^2 = TeV cm-2 s-1, the unit of fp.e2dnde
+    assert ax.yaxis.units == u.Unit("TeV cm-2 s-1")
+    y = _errorbar(ax).lines[0].get_ydata(orig=False)
+    assert_allclose(y[:3], fp.e2dnde.to_value("TeV cm-2 s-1")[:3], rtol=1e-12)
     plt.close(fig)
 
 
@@ -62,7 +67,7 @@ def test_plot_keeps_axis_units():
     with quantity_support():
         ax.plot([1, 100] * u.TeV, [1e-12, 1e-12] * u.Unit("erg cm-2 s-1"))
         fp.plot(ax=ax, sed_type="e2dnde")
-    y = _errorbar(ax).lines[0].get_ydata()
+    y = _errorbar(ax).lines[0].get_ydata(orig=False)
     assert_allclose(y[0], fp.e2dnde[0].to_value("erg cm-2 s-1"), rtol=1e-12)
     plt.close(fig)
 

@@ -29,14 +29,14 @@ def test_plot_yunits_energy_power_and_old_keyword():
     fig, ax = plt.subplots()
     model = create_crab_spectral_model("hess_ecpl")
     model.plot(energy_bounds=[0.1, 30] * u.TeV, sed_type="e2dnde", yunits=u.Unit("erg cm-2 s-1"), ax=ax)
-    ydata = ax.lines[0].get_ydata()
+    ydata = ax.lines[0].get_ydata(orig=False)
     e2dnde_1tev = (model(1 * u.TeV) * (1 * u.TeV) ** 2).to_value("erg cm-2 s-1")
-    xdata = ax.lines[0].get_xdata()
+    xdata = ax.lines[0].get_xdata(orig=False)
     assert np.interp(0.0, np.log(xdata), ydata) == pytest.approx(e2dnde_1tev, rel=1e-2)
     assert "erg" in ax.get_ylabel()
     # seed 001: energy_range and energy_power
     ax2 = model.plot(energy_range=[0.01, 120] * u.TeV, energy_power=2, ax=plt.figure().gca())
-    y = ax2.lines[0].get_ydata()
+    y = ax2.lines[0].get_ydata(orig=False)
     assert np.all(np.isfinite(y)) and ax2.get_yscale() == "log"
     plt.close("all")
 

@@ -610,8 +610,8 @@ class FluxPoints(ReferenceFluxesMixin):
              **kwargs):
         """Plot the flux points (errorbars, arrows for upper limits).
 
-        Spectra are drawn against energy on log axes; light curves against
-        time (one series per energy bin, linear axes, default sed type "flux").
+        Spectra against energy on log axes; light curves against time (one
+        series per energy bin, linear axes, default sed type "flux").
 
         Parameters
         ----------
@@ -627,7 +627,8 @@ class FluxPoints(ReferenceFluxesMixin):
         time_format : {"iso", "mjd"}
             Light curves: dates (matplotlib dates, UTC) or MJD on the x axis.
         energy_unit, flux_unit : str, optional
-            Units of the x and y axes.
+            Units of the x and y axes (default: those the axes already have,
+            else `gammalike.utils.plot_units`: TeV, e2dnde in erg cm-2 s-1...).
         **kwargs : dict
             Passed to `~matplotlib.axes.Axes.errorbar`.
 
@@ -635,27 +636,10 @@ class FluxPoints(ReferenceFluxesMixin):
         -------
         ax : `~matplotlib.axes.Axes`
         """
-        if axis_name is None:
-            axis_name = "time" if self._time_axis is not None else "energy"
-        if axis_name == "time":
-            from .plot import plot_light_curve
+        from .plot import plot
 
-            self._require_time_axis("plot(axis_name='time')")
-            return plot_light_curve(self, ax=ax, sed_type=sed_type, energy_power=energy_power,
-                                    time_format=time_format, **kwargs)
-        if axis_name != "energy":
-            raise ValueError(f"FluxPoints.plot: axis_name must be 'energy' or 'time', got {axis_name!r}")
-        if self._time_axis is not None:
-            if self._time_axis.nbin != 1:
-                raise ValueError(
-                    "FluxPoints.plot(axis_name='energy'): a light curve with "
-                    f"{self._time_axis.nbin} time bins; select one with `slice_by_time_idx`"
-                )
-            return self.slice_by_time_idx(0).plot(ax=ax, sed_type=sed_type,
-                                                  energy_power=energy_power, **kwargs)
-        from .plot import plot_flux_points
-
-        return plot_flux_points(self, ax=ax, sed_type=sed_type, energy_power=energy_power, **kwargs)
+        return plot(self, ax=ax, sed_type=sed_type, energy_power=energy_power,
+                    axis_name=axis_name, time_format=time_format, **kwargs)
 
     def slice_by_time_idx(self, idx):
         """Flux points of one time bin (int: no time axis) or a range (slice) of a light curve.
@@ -686,31 +670,14 @@ class FluxPoints(ReferenceFluxesMixin):
     def plot_ts_profiles(self, ax=None, sed_type=None, add_cbar=True, **kwargs):
         """Image of the likelihood profiles ``stat_scan - min`` in each energy bin.
 
-        Parameters
-        ----------
-        ax : `~matplotlib.axes.Axes`, optional
-            Axes.
-        sed_type : str, optional
-            Representation of the y axis (default: `sed_type_plot_default`).
-        add_cbar : bool
-            Add a colour bar.
-        **kwargs : dict
-            Passed to `~matplotlib.axes.Axes.pcolormesh` (default cmap "Blues",
-            vmin 0, vmax 25 unless given).
-
-        Returns
-        -------
-        ax : `~matplotlib.axes.Axes`
+        ``sed_type`` sets the y axis (default: `sed_type_plot_default`),
+        ``add_cbar`` adds a colour bar, ``energy_unit`` / ``flux_unit`` work as
+        in `plot`; other keywords go to `~matplotlib.axes.Axes.pcolormesh`
+        (default cmap "Blues", vmin 0, vmax 25).  Returns the axes.
         """
-        if self._time_axis is not None and self._time_axis.nbin != 1:
-            raise ValueError("FluxPoints.plot_ts_profiles: a light curve has one profile per time "
-                             "bin; select one with `slice_by_time_idx`")
-        if self._time_axis is not None:
-            return self.slice_by_time_idx(0).plot_ts_profiles(ax=ax, sed_type=sed_type,
-                                                              add_cbar=add_cbar, **kwargs)
-        from .plot import plot_ts_profiles
+        from .plot import plot_profiles
 
-        return plot_ts_profiles(self, ax=ax, sed_type=sed_type, add_cbar=add_cbar, **kwargs)
+        return plot_profiles(self, ax=ax, sed_type=sed_type, add_cbar=add_cbar, **kwargs)
 
     def __str__(self):
         ref = self.reference_model

@@ -1,38 +1,42 @@
-"""Plots of `FluxPoints`: errorbars with upper-limit arrows, likelihood profiles.
+"""Plots of `FluxPoints`: errorbars with upper-limit arrows, likelihood profiles, light curves.
 
-Both plots draw plain floats in the units of the spectral-model plots
-(`gammalike.modeling.models.spectral_plot`: energy in TeV, dnde in
-cm-2 s-1 TeV-1, e2dnde and eflux in TeV cm-2 s-1, flux in cm-2 s-1), so flux
-points and models share axes whatever the order of the calls.  An axis that
-already carries astropy units (plots made under
+Spectra are drawn as Quantities on unit-aware axes with the units of
+`gammalike.utils.plot_units` (shared with the spectral-model plots: energy
+in TeV, dnde in cm-2 s-1 TeV-1, e2dnde and eflux in erg cm-2 s-1, flux in
+cm-2 s-1).  An axes that already carries units (from a model plot, or
 `astropy.visualization.quantity_support`) keeps them; ``energy_unit`` and
-``flux_unit`` choose other units.
+``flux_unit`` choose other units.  So flux points and models share axes
+whatever the order of the calls, and the axes accept Quantity limits.
 """
 import numpy as np
 from astropy import units as u
 
+from ...utils.plot_units import (
+    DEFAULT_ENERGY_UNIT,
+    default_sed_unit,
+    quantity_axes,
+    sed_label,
+    setup_unit_axis,
+    unit_label,
+)
 from .sed_type import SED_UNITS
 
-__all__ = ["plot_flux_points", "plot_light_curve", "plot_ts_profiles"]
-
-#: Default y units of the plots: the internal units, as the model plots use.
-PLOT_UNITS = dict(SED_UNITS)
+__all__ = ["plot", "plot_flux_points", "plot_light_curve", "plot_ts_profiles", "plot_profiles"]
 
 
-def _axis_unit(axis, default, physical_type_of):
-    """The unit already set on a matplotlib axis, if convertible, else ``default``."""
-    unit = getattr(axis, "units", None)
-    if isinstance(unit, u.UnitBase) and unit.is_equivalent(physical_type_of):
-        return unit
-    return default
+def _internal_unit(sed_type, energy_power):
+    unit = SED_UNITS[sed_type]
+    return unit * u.TeV ** energy_power if energy_power else unit
 
 
-def _y_unit(ax, sed_type, energy_power, energy_unit, flux_unit):
-    internal = SED_UNITS[sed_type] * u.Unit(energy_unit) ** energy_power
-    if flux_unit is not None:
-        return u.Unit(flux_unit)
-    default = PLOT_UNITS[sed_type] * u.Unit(energy_unit) ** energy_power
-    return _axis_unit(ax.yaxis, default, internal)
+def _setup_axes(ax, sed_type, energy_power, energy_unit, flux_unit):
+    """Units of the x (energy) and y axes of ``ax``; see `setup_unit_axis`."""
+    x_unit = setup_unit_axis(ax.xaxis, energy_unit, DEFAULT_ENERGY_UNIT, what="energy")
+    if flux_unit is None and getattr(ax.yaxis, "units", None) is None:
+        flux_unit = default_sed_unit(sed_type, energy_power, x_unit)
+    y_unit = setup_unit_axis(ax.yaxis, flux_unit, _internal_unit(sed_type, energy_power),
+                             what=f"{sed_type} flux points")
+    return x_unit, y_unit
 
 
 def _values(fp, name, sed_type, e_ref, energy_power):
@@ -44,60 +48,83 @@ def _values(fp, name, sed_type, e_ref, energy_power):
     return result
 
 
-def plot_flux_points(fp, ax=None, sed_type=None, energy_power=0, energy_unit=None,
-                     flux_unit=None, **kwargs):
-    """Errorbar plot of flux points (see `FluxPoints.plot`)."""
-    import matplotlib.pyplot as plt
-
-    ax = plt.gca() if ax is None else ax
-    sed_type = sed_type or fp.sed_type_plot_default
+def _points(fp, sed_type, e_ref, energy_power, y_unit):
+    """``(y, yerr_lo, yerr_hi, is_ul)`` float arrays in ``y_unit``; upper limits
+    are drawn at the limit with an arrow of half its height (the usual
+    convention on log axes)."""
     available = fp.available_quantities
     if "norm" not in available and "norm_ul" not in available:
         raise ValueError("FluxPoints.plot: no values (norm or upper limits) to plot")
 
-    x_unit = u.Unit(energy_unit) if energy_unit else _axis_unit(ax.xaxis, u.TeV, u.TeV)
-    e_ref = fp.energy_ref.to(x_unit)
-    y_unit = _y_unit(ax, sed_type, energy_power, x_unit, flux_unit)
-    nbin = fp.nbin
-    nan = u.Quantity(np.full(nbin, np.nan), y_unit)
+    def values(name):
+        return _values(fp, name, sed_type, e_ref, energy_power).to_value(y_unit)
 
-    y = _values(fp, "norm", sed_type, e_ref, energy_power).to(y_unit) if "norm" in available else nan
+    shape = fp._norm[next(iter(fp._norm))].shape
+    y = values("norm") if "norm" in available else np.full(shape, np.nan)
     if "norm_errn" in available and "norm_errp" in available:
-        yerr_lo = _values(fp, "norm_errn", sed_type, e_ref, energy_power).to(y_unit)
-        yerr_hi = _values(fp, "norm_errp", sed_type, e_ref, energy_power).to(y_unit)
+        yerr_lo, yerr_hi = values("norm_errn"), values("norm_errp")
     elif "norm_err" in available:
-        yerr_lo = yerr_hi = _values(fp, "norm_err", sed_type, e_ref, energy_power).to(y_unit)
+        yerr_lo = yerr_hi = values("norm_err")
     else:
-        yerr_lo = yerr_hi = u.Quantity(np.zeros(nbin), y_unit)
-
+        yerr_lo = yerr_hi = np.zeros(shape)
     is_ul = fp.is_ul.copy()
     if "norm_ul" in available:
-        ul = _values(fp, "norm_ul", sed_type, e_ref, energy_power).to(y_unit)
-        is_ul &= np.isfinite(ul.value)
+        ul = values("norm_ul")
+        is_ul &= np.isfinite(ul)
         y = np.where(is_ul, ul, y)
-        # Arrow of half the limit's height on a log axis (the usual convention).
         yerr_lo = np.where(is_ul, 0.5 * ul, yerr_lo)
-        yerr_hi = np.where(is_ul, 0 * ul, yerr_hi)
+        yerr_hi = np.where(is_ul, 0.0, yerr_hi)
     else:
         is_ul[:] = False
+    # clipped: a limit at ~0 (e.g. -1e-16) must not give a negative arrow length
+    yerr = np.clip(np.array([np.nan_to_num(yerr_lo), np.nan_to_num(yerr_hi)]), 0, None)
+    return y, yerr, is_ul
 
+
+def plot(fp, ax=None, sed_type=None, energy_power=0, axis_name=None, time_format="iso", **kwargs):
+    """`FluxPoints.plot`: spectra against energy, light curves against time."""
+    if axis_name is None:
+        axis_name = "time" if fp._time_axis is not None else "energy"
+    if axis_name == "time":
+        fp._require_time_axis("plot(axis_name='time')")
+        return plot_light_curve(fp, ax=ax, sed_type=sed_type, energy_power=energy_power,
+                                time_format=time_format, **kwargs)
+    if axis_name != "energy":
+        raise ValueError(f"FluxPoints.plot: axis_name must be 'energy' or 'time', got {axis_name!r}")
+    if fp._time_axis is not None:
+        if fp._time_axis.nbin != 1:
+            raise ValueError(
+                "FluxPoints.plot(axis_name='energy'): a light curve with "
+                f"{fp._time_axis.nbin} time bins; select one with `slice_by_time_idx`"
+            )
+        fp = fp.slice_by_time_idx(0)
+    return plot_flux_points(fp, ax=ax, sed_type=sed_type, energy_power=energy_power, **kwargs)
+
+
+def plot_flux_points(fp, ax=None, sed_type=None, energy_power=0, energy_unit=None,
+                     flux_unit=None, **kwargs):
+    """Errorbar plot of flux points against energy (see `FluxPoints.plot`)."""
+    import matplotlib.pyplot as plt
+
+    ax = plt.gca() if ax is None else ax
+    sed_type = sed_type or fp.sed_type_plot_default
+    x_unit, y_unit = _setup_axes(ax, sed_type, energy_power, energy_unit, flux_unit)
+    e_ref = fp.energy_ref.to(x_unit)
+    y, yerr, is_ul = _points(fp, sed_type, e_ref, energy_power, y_unit)
+    xerr = None
     if fp.has_energy_bounds:
-        xerr = (e_ref - fp.energy_min.to(x_unit), fp.energy_max.to(x_unit) - e_ref)
-    else:
-        xerr = None
+        xerr = u.Quantity([e_ref - fp.energy_min.to(x_unit), fp.energy_max.to(x_unit) - e_ref])
 
     kwargs.setdefault("marker", "+")
     kwargs.setdefault("markersize", 4)
     kwargs.setdefault("linestyle", "None")
-    yerr = np.array([np.nan_to_num(yerr_lo.to_value(y_unit)), np.nan_to_num(yerr_hi.to_value(y_unit))])
-    if xerr is not None:
-        xerr = np.array([xerr[0].to_value(x_unit), xerr[1].to_value(x_unit)])
-    ax.errorbar(e_ref.to_value(x_unit), y.to_value(y_unit), xerr=xerr, yerr=yerr, uplims=is_ul,
-                **kwargs)
+    with quantity_axes(ax):
+        ax.errorbar(e_ref, u.Quantity(y, y_unit), xerr=xerr, yerr=u.Quantity(yerr, y_unit),
+                    uplims=is_ul, **kwargs)
     ax.set_xscale("log")
     ax.set_yscale("log" if sed_type != "likelihood" else "linear")
-    ax.set_xlabel(f"Energy [{_label(x_unit)}]")
-    ax.set_ylabel(f"{_y_label(sed_type, energy_power)} [{_label(y_unit)}]")
+    ax.set_xlabel(f"Energy [{unit_label(x_unit)}]")
+    ax.set_ylabel(sed_label(sed_type, energy_power, y_unit))
     return ax
 
 
@@ -116,35 +143,11 @@ def plot_light_curve(fp, ax=None, sed_type=None, energy_power=0, time_format="is
         raise ValueError(f"FluxPoints.plot: time_format must be 'iso' or 'mjd', got {time_format!r}")
     ax = plt.gca() if ax is None else ax
     sed_type = sed_type or fp.sed_type_plot_default
-    available = fp.available_quantities
-    if "norm" not in available and "norm_ul" not in available:
-        raise ValueError("FluxPoints.plot: no values (norm or upper limits) to plot")
     time_axis = fp.time_axis
-    x_unit = u.Unit(energy_unit) if energy_unit else u.TeV
+    x_unit = u.Unit(energy_unit) if energy_unit else DEFAULT_ENERGY_UNIT
     e_ref = fp.energy_ref.to(x_unit)[:, None]
-    y_unit = u.Unit(flux_unit) if flux_unit else PLOT_UNITS[sed_type] * x_unit ** energy_power
-    shape = (fp.nbin, time_axis.nbin)
-
-    def values(name):
-        return _values(fp, name, sed_type, e_ref, energy_power).to_value(y_unit)
-
-    nan = np.full(shape, np.nan)
-    y = values("norm") if "norm" in available else nan
-    if "norm_errn" in available and "norm_errp" in available:
-        yerr_lo, yerr_hi = values("norm_errn"), values("norm_errp")
-    elif "norm_err" in available:
-        yerr_lo = yerr_hi = values("norm_err")
-    else:
-        yerr_lo = yerr_hi = np.zeros(shape)
-    is_ul = fp.is_ul.copy()
-    if "norm_ul" in available:
-        ul = values("norm_ul")
-        is_ul &= np.isfinite(ul)
-        y = np.where(is_ul, ul, y)
-        yerr_lo = np.where(is_ul, 0.5 * ul, yerr_lo)
-        yerr_hi = np.where(is_ul, 0.0, yerr_hi)
-    else:
-        is_ul[:] = False
+    y_unit = u.Unit(flux_unit) if flux_unit else default_sed_unit(sed_type, energy_power, x_unit)
+    y, yerr, is_ul = _points(fp, sed_type, e_ref, energy_power, y_unit)
 
     if time_format == "iso":
         from matplotlib import dates as mdates
@@ -167,9 +170,7 @@ def plot_light_curve(fp, ax=None, sed_type=None, energy_power=0, time_format="is
         opts = dict(kwargs)
         if labels is not None:
             opts["label"] = labels[idx]
-        # clipped: a limit at ~0 (e.g. -1e-16) must not give a negative arrow length
-        yerr = np.clip(np.array([np.nan_to_num(yerr_lo[idx]), np.nan_to_num(yerr_hi[idx])]), 0, None)
-        ax.errorbar(x, y[idx], xerr=half, yerr=yerr, uplims=is_ul[idx], **opts)
+        ax.errorbar(x, y[idx], xerr=half, yerr=yerr[:, idx], uplims=is_ul[idx], **opts)
     if time_format == "iso":
         from matplotlib import dates as mdates
 
@@ -177,24 +178,10 @@ def plot_light_curve(fp, ax=None, sed_type=None, energy_power=0, time_format="is
         ax.xaxis.set_major_locator(locator)
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     ax.set_xlabel(xlabel)
-    unit_label = _label(y_unit)
-    ax.set_ylabel(_y_label(sed_type, energy_power) + (f" [{unit_label}]" if unit_label else ""))
+    ax.set_ylabel(sed_label(sed_type, energy_power, y_unit))
     if labels is not None:
         ax.legend()
     return ax
-
-
-def _label(unit):
-    return unit.to_string("latex_inline") if unit != u.dimensionless_unscaled else ""
-
-
-def _y_label(sed_type, energy_power):
-    names = {"dnde": "dN/dE", "e2dnde": "E^2 dN/dE", "flux": "Flux", "eflux": "Energy flux",
-             "likelihood": "Norm"}
-    label = names[sed_type]
-    if energy_power:
-        label = f"E^{energy_power} {label}" if sed_type == "dnde" else f"E^{energy_power} x {label}"
-    return label
 
 
 def _interp_rows(x, f, grid):
@@ -215,6 +202,16 @@ def _interp_rows(x, f, grid):
     return np.where(inside, values, np.nan)
 
 
+def plot_profiles(fp, ax=None, sed_type=None, add_cbar=True, **kwargs):
+    """`FluxPoints.plot_ts_profiles` (a light curve: only with a single time bin)."""
+    if fp._time_axis is not None:
+        if fp._time_axis.nbin != 1:
+            raise ValueError("FluxPoints.plot_ts_profiles: a light curve has one profile per time "
+                             "bin; select one with `slice_by_time_idx`")
+        fp = fp.slice_by_time_idx(0)
+    return plot_ts_profiles(fp, ax=ax, sed_type=sed_type, add_cbar=add_cbar, **kwargs)
+
+
 def plot_ts_profiles(fp, ax=None, sed_type=None, add_cbar=True, energy_unit=None,
                      flux_unit=None, ngrid=400, **kwargs):
     """Image of ``stat_scan - min(stat_scan)`` per energy bin (see `FluxPoints.plot_ts_profiles`)."""
@@ -225,8 +222,7 @@ def plot_ts_profiles(fp, ax=None, sed_type=None, add_cbar=True, energy_unit=None
                          "(stat_scan and norm_scan)")
     ax = plt.gca() if ax is None else ax
     sed_type = sed_type or fp.sed_type_plot_default
-    x_unit = u.Unit(energy_unit) if energy_unit else _axis_unit(ax.xaxis, u.TeV, u.TeV)
-    y_unit = _y_unit(ax, sed_type, 0, x_unit, flux_unit)
+    x_unit, y_unit = _setup_axes(ax, sed_type, 0, energy_unit, flux_unit)
 
     scan = u.Quantity(fp._get("norm_scan", sed_type), SED_UNITS[sed_type]).to_value(y_unit)
     stat = np.asarray(fp._other["stat_scan"], dtype=float)
@@ -252,12 +248,12 @@ def plot_ts_profiles(fp, ax=None, sed_type=None, add_cbar=True, energy_unit=None
     kwargs.setdefault("cmap", "Blues")
     kwargs.setdefault("vmin", 0)
     kwargs.setdefault("vmax", 25)
-    mesh = ax.pcolormesh(x_edges.to_value(x_unit), y_edges, z.T, shading="flat", **kwargs)
+    with quantity_axes(ax):
+        mesh = ax.pcolormesh(x_edges, u.Quantity(y_edges, y_unit), z.T, shading="flat", **kwargs)
     ax.set_xscale("log")
     ax.set_yscale("log" if log_y else "linear")
-    ax.set_xlabel(f"Energy [{_label(x_unit)}]")
-    ax.set_ylabel(f"{_y_label(sed_type, 0)} [{_label(y_unit)}]")
+    ax.set_xlabel(f"Energy [{unit_label(x_unit)}]")
+    ax.set_ylabel(sed_label(sed_type, 0, y_unit))
     if add_cbar:
-        label = "fit statistic difference"
-        ax.figure.colorbar(mesh, ax=ax, label=label)
+        ax.figure.colorbar(mesh, ax=ax, label="Fit statistic difference")
     return ax

@@ -294,7 +294,13 @@ class SpectralModel(ModelBase):
     # -- plotting -------------------------------------------------------
     def plot(self, energy_bounds=None, ax=None, sed_type="dnde", energy_power=0, n_points=100,
              **kwargs):
-        """Plot the model on log-log axes; see `~.spectral_plot.plot_spectrum`."""
+        """Plot the model on log-log, unit-aware axes; see `~.spectral_plot.plot_spectrum`.
+
+        Default units (`gammalike.utils.plot_units`): energy in TeV, dnde in
+        cm-2 s-1 TeV-1, e2dnde and eflux in erg cm-2 s-1, flux in cm-2 s-1
+        (``yunits`` / ``xunits`` change them; axes that already carry units
+        keep them).  The axes accept Quantity limits afterwards.
+        """
         from .spectral_plot import plot_spectrum
 
         return plot_spectrum(self, energy_bounds, ax=ax, sed_type=sed_type,
@@ -302,7 +308,11 @@ class SpectralModel(ModelBase):
 
     def plot_error(self, energy_bounds=None, ax=None, sed_type="dnde", energy_power=0,
                    n_points=100, **kwargs):
-        """Plot the error band from the covariance; see `~.spectral_plot.plot_spectrum_error`."""
+        """Plot the 1-sigma band from the covariance; see `~.spectral_plot.plot_spectrum_error`.
+
+        A band reaching zero runs off the bottom of the log axes without
+        stretching its limits.
+        """
         from .spectral_plot import plot_spectrum_error
 
         return plot_spectrum_error(self, energy_bounds, ax=ax, sed_type=sed_type,
