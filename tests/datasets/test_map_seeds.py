@@ -128,16 +128,33 @@ def test_seed001_joint_fit_values(seed001_fit):
     assert bkg.error == pytest.approx(0.076, rel=5e-2)
 
 
-# The issue quotes HESSE errors about half of ours for the three spectral
-# parameters (their correlations are 0.96-0.99 with the 50 MeV reference
-# energy).  Our values and per-dataset statistics agree with the reference to
-# < 0.5 % / 0.003, and our errors are those of our likelihood surface: fixing
-# beta at best fit +- 1 sigma and re-optimising the rest raises the statistic
-# by ~0.9 (test below), while the reference error would raise it by ~0.22.
-# Until the cause is known this stays a strict xfail rather than a wider tolerance.
+# The issue's errors for amplitude / alpha / beta (3.12e-4, 0.0171, 0.00094)
+# are half those of the likelihood; they are an artefact of HESSE, not a
+# property of the data:
+# - the parameters are 0.96-0.99 correlated (reference energy 50 MeV, data
+#   from 10 GeV): the correlation matrix has condition number ~8e3, so
+#   relative errors of 1e-4 in the Hessian elements move the errors by tens of %;
+# - Minuit's HESSE takes per-axis steps that grow with |stat| (12697 here) and
+#   forward differences for the mixed derivatives.  A fresh HESSE at strategy
+#   0 or 1 at our best fit (or at the reference's printed point) gives
+#   3.14e-4, 0.0171, 0.00094, 0.0764: all four reference numbers within 0.6 %
+#   (test_seed001_reference_errors_are_hesse_artefacts).  Emulating it (forward
+#   mixed differences at Minuit's steps) gives the same; central differences
+#   at the same steps give 2x larger errors.  (The seed printout's older
+#   release, 2.86e-4, 0.0151, 0.00086, is the same kind of number);
+# - the statistic is smooth (float64 round-off, 2e-12, along lines through
+#   the minimum at 1e-6 to 1e-2 sigma; no kinks).  The Hessian by central
+#   differences along the axes with 1e-3 sigma steps, its Richardson limit
+#   from 0.025 / 0.0125 sigma, central differences in decorrelated
+#   coordinates, MINOS and the profile all give 6.3e-4, 0.0368, 0.00203
+#   (the reference errors raise the profiled statistic by 0.21-0.26, not 1);
+#   the (uncorrelated) background norm error 0.0764 agrees everywhere.
+# Fit now checks HESSE in decorrelated coordinates (refine_covariance), so our
+# errors are the likelihood's whatever the MIGRAD strategy.  Strict xfail:
+# the reference numbers are not reproducible from a correct Hessian.
 @pytest.mark.xfail(strict=True, reason=(
-    "amplitude / alpha / beta errors ~2x the reference HESSE errors; ours match the "
-    "profile likelihood (see test_seed001_beta_error_matches_profile)"
+    "reference amplitude / alpha / beta errors are Minuit forward-difference HESSE "
+    "artefacts, half of the likelihood's (see the comment and the tests below)"
 ))
 def test_seed001_joint_fit_errors(seed001_fit):
     _, crab_model, _ = seed001_fit
@@ -145,6 +162,75 @@ def test_seed001_joint_fit_errors(seed001_fit):
     assert spectral.amplitude.error == pytest.approx(3.12e-04, rel=5e-2)
     assert spectral.alpha.error == pytest.approx(0.0171, rel=5e-2)
     assert spectral.beta.error == pytest.approx(0.00094, rel=5e-2)
+
+
+def _seed001_free(datasets, crab_model):
+    spectral = crab_model.spectral_model
+    bkg = datasets["Fermi-LAT"].background_model.spectral_model
+    return [spectral.amplitude, spectral.alpha, spectral.beta, bkg.norm]
+
+
+def test_seed001_errors_match_finite_difference_hessian(seed001_fit):
+    # Central differences with steps of 1e-3 of each error: converged (their
+    # Richardson limit from larger steps agrees to 0.1 %; along these strongly
+    # correlated axes steps of 0.0125 sigma are already 5 % off).
+    datasets, crab_model, _ = seed001_fit
+    pars = _seed001_free(datasets, crab_model)
+    best = np.array([p.value for p in pars])
+    errors = np.array([p.error for p in pars])
+    step = 1e-3 * errors
+    eye = np.eye(len(pars))
+
+    def stat(u):
+        for par, value in zip(pars, best + u * step):
+            par.value = value
+        return datasets.stat_sum()
+
+    try:
+        f0 = stat(0 * eye[0])
+        hess = np.empty((4, 4))
+        for i in range(4):
+            hess[i, i] = stat(eye[i]) + stat(-eye[i]) - 2 * f0
+            for j in range(i + 1, 4):
+                hess[i, j] = hess[j, i] = (stat(eye[i] + eye[j]) - stat(eye[i] - eye[j])
+                                           - stat(eye[j] - eye[i]) + stat(-eye[i] - eye[j])) / 4
+    finally:
+        stat(0 * eye[0])
+    covariance = 2 * np.linalg.inv(hess) * np.outer(step, step)
+    np.testing.assert_allclose(np.sqrt(np.diag(covariance)), errors, rtol=2e-2)
+    # ... and about twice the reference HESSE errors
+    reference = [3.12e-4, 0.0171, 0.00094, 0.076]
+    np.testing.assert_allclose(errors / reference, [2.02, 2.15, 2.16, 1.005], rtol=5e-2)
+
+
+def test_seed001_reference_errors_are_hesse_artefacts(seed001_fit):
+    # The reference numbers come back from a fresh Minuit HESSE (strategy 1,
+    # forward differences for the mixed derivatives) on our statistic at our
+    # best fit.  Depends on Minuit's HESSE step rule (iminuit 2.x): if this
+    # fails after an iminuit upgrade, the explanation above needs re-checking.
+    from iminuit import Minuit
+
+    datasets, crab_model, _ = seed001_fit
+    pars = _seed001_free(datasets, crab_model)
+    best = np.array([p.value for p in pars])
+    scales = 10.0 ** np.floor(np.log10(np.abs(best)))
+
+    def stat(factors):
+        for par, value in zip(pars, factors * scales):
+            par.value = value
+        return datasets.stat_sum()
+
+    minuit = Minuit(stat, best / scales, name=["amplitude", "alpha", "beta", "norm"])
+    minuit.errordef = 1
+    minuit.errors = 0.1 * np.array([p.error for p in pars]) / scales
+    minuit.limits = [(None, None)] * 3 + [(0, None)]
+    minuit.strategy = 1
+    try:
+        minuit.hesse()
+    finally:
+        stat(best / scales)
+    errors = np.array(minuit.errors) * scales
+    np.testing.assert_allclose(errors, [3.12e-4, 0.0171, 0.00094, 0.076], rtol=3e-2)
 
 
 @pytest.mark.slow

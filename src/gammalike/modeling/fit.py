@@ -22,7 +22,7 @@ from .covariance import Covariance
 from .fit_result import CovarianceResult, FitResult, OptimizeResult
 from .iminuit_backend import confidence_iminuit, covariance_iminuit, optimize_iminuit
 from .parameter import Parameter, Parameters
-from .scipy_backend import covariance_scipy, optimize_scipy
+from .scipy_backend import covariance_scipy, optimize_scipy, refine_covariance
 
 __all__ = ["Fit"]
 
@@ -203,6 +203,11 @@ class Fit:
         minuit: the same keys as ``optimize_opts`` (``strategy`` matters for
         HESSE), defaulting to the values given in ``optimize_opts``.
         scipy: none (numerical Hessian).
+        Both: ``refine`` (default True): check the backend's covariance in
+        its decorrelated coordinates and re-measure it there when the check
+        fails (see `~gammalike.modeling.scipy_backend.refine_covariance`).
+        HESSE alone can be 2x off for strongly correlated parameters (e.g. a
+        log-parabola with its reference energy far from the data).
     confidence_opts : dict, optional
         The same keys as ``optimize_opts``, defaulting to the values given
         there: minuit uses them for MIGRAD + MINOS, scipy for the
@@ -330,17 +335,32 @@ class Fit:
             free.autoscale()
         x0, bounds, steps, names = problem.backend_inputs()
         fcn = problem.objective()
-        out = BACKENDS[self.backend]["covariance"](
-            fcn, x0, bounds, steps, names, self.covariance_opts, minuit=minuit
-        )
+        opts = dict(self.covariance_opts)
+        refine = opts.pop("refine", True)
+        out = BACKENDS[self.backend]["covariance"](fcn, x0, bounds, steps, names, opts, minuit=minuit)
+        matrix, nfev, message, success = out["matrix"], out["nfev"], out["message"], out["success"]
+        if refine and np.all(np.isfinite(matrix)):
+            matrix, n_refine, status = refine_covariance(fcn, x0, matrix, bounds)
+            nfev += n_refine
+            if status in ("confirmed", "refined") and not success:
+                # e.g. HESSE made its matrix positive definite, and the check found it right
+                success, message = True, "Covariance checked in decorrelated coordinates."
+            elif status.startswith("refined"):
+                message = f"{message[:-1]}; covariance refined in decorrelated coordinates."
+            elif status == "unconfirmed":
+                message = (f"{message[:-1]}; covariance refined, but the statistic is not "
+                           "quadratic on the scale of the errors.")
+                log.warning("Fit: %s", message)
+            if status != "confirmed":
+                log.debug("Fit: covariance check: %s", status)
         # HESSE moves the parameters around: put them back and refresh the caches.
         free.set_parameter_factors(x0)
         problem.stat_sum()
         scales = np.array([p.scale for p in free])
-        matrix = out["matrix"] * np.outer(scales, scales)
+        matrix = matrix * np.outer(scales, scales)
         result = CovarianceResult(
-            backend=self.backend, method=out["method"], success=out["success"],
-            message=out["message"], matrix=matrix, parameters=free, nfev=out["nfev"],
+            backend=self.backend, method=out["method"], success=success,
+            message=message, matrix=matrix, parameters=free, nfev=nfev,
             minuit=out["minuit"],
         )
         if not np.all(np.isfinite(matrix)):

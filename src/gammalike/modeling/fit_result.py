@@ -70,9 +70,15 @@ class CovarianceResult:
     ----------
     backend, method, success, message : see `OptimizeResult`
     matrix : `~numpy.ndarray`
-        Covariance of the free parameters (`parameters`), in their units.
+        Covariance of the free parameters (`parameters`), in their units:
+        the backend's, checked (and if needed re-measured) in decorrelated
+        coordinates unless ``covariance_opts={"refine": False}``.
     parameters : `~gammalike.modeling.Parameters`
         The free parameters the matrix is indexed by.
+    nfev : int
+        Evaluations of the statistic (backend and check).
+    minuit : `iminuit.Minuit` or None
+        The Minuit object of HESSE; its own covariance is HESSE's, before the check.
     """
 
     def __init__(self, backend, method, success, message, matrix=None, parameters=None,
