@@ -83,8 +83,8 @@ def check_seed004_parameters(parameters):
     """``parameters``: {(model, name): (value, error)}."""
     for key, (value, error) in SEED004_EXPECTED.items():
         got_value, got_error = parameters[key]
-        assert got_value == pytest.approx(value, rel=5e-3), key
-        assert got_error == pytest.approx(error, rel=5e-2), key
+        assert got_value == pytest.approx(value, rel=5e-3, abs=0), key
+        assert got_error == pytest.approx(error, rel=5e-2, abs=0), key
 
 
 # ------------------------------------------------------------------ unit tests (no data)
@@ -297,7 +297,7 @@ def test_crab_hess_fp(data_path, tmp_path):
     assert len(table) == 10
     dnde = np.asarray(table["dnde"].quantity.to_value("cm-2 s-1 TeV-1"))
     assert np.isnan(dnde[[0, 1, 9]]).all()
-    assert dnde[2:9] == pytest.approx(CRAB_DNDE, rel=1e-2)
+    assert dnde[2:9] == pytest.approx(CRAB_DNDE, rel=1e-2, abs=0)
     assert np.asarray(table["sqrt_ts"])[2:9] == pytest.approx(CRAB_SQRT_TS, abs=0.01)
     products = analysis.write()
     for name in ("config", "datasets", "models", "fit_result", "fit_parameters", "flux_points_fits"):
@@ -362,10 +362,10 @@ def test_seed004_reduction(seed004):
     info = analysis.datasets["stacked"].info_dict()
     # seed 004 printout: counts 85625, background 85624.99, 96602 fit bins, exposure 8.46e+08 - 2.14e+10 m2 s
     assert info["counts"] == 85625
-    assert info["background"] == pytest.approx(85625, rel=1e-6)
+    assert info["background"] == pytest.approx(85625, rel=1e-6, abs=0)
     assert info["n_fit_bins"] == 96602
-    assert info["exposure_min"].to_value("m2 s") == pytest.approx(8.46e8, rel=5e-3)
-    assert info["exposure_max"].to_value("m2 s") == pytest.approx(2.14e10, rel=5e-3)
+    assert info["exposure_min"].to_value("m2 s") == pytest.approx(8.46e8, rel=5e-3, abs=0)
+    assert info["exposure_max"].to_value("m2 s") == pytest.approx(2.14e10, rel=5e-3, abs=0)
     assert analysis.models.names == ["GC-1", "stacked-bkg"]  # the seed's set_models printout
 
 
@@ -420,7 +420,7 @@ def test_seed004_written(seed004):
     models = Models.read(products["models"])
     assert models.names == ["GC-1", "stacked-bkg"]
     assert models["GC-1"].spatial_model.lon_0.value == pytest.approx(
-        analysis.models["GC-1"].spatial_model.lon_0.value, rel=1e-9)
+        analysis.models["GC-1"].spatial_model.lon_0.value, rel=1e-9, abs=0)
     written = yaml.safe_load(products["fit_result"].read_text())
     assert written["optimize_result"]["success"]
     assert written["optimize_result"]["total_stat"] == pytest.approx(analysis.fit_result.total_stat)
@@ -487,8 +487,8 @@ def test_light_curve(tmp_path):
     table = light_curve.to_table(sed_type="flux", format="lightcurve")
     flux = np.asarray(table["flux"].quantity.to_value("cm-2 s-1")).ravel()
     flux_err = np.asarray(table["flux_err"].quantity.to_value("cm-2 s-1")).ravel()
-    assert flux == pytest.approx(PKS_FLUX, rel=1e-2)
-    assert flux_err == pytest.approx(PKS_FLUX_ERR, rel=3e-2)
+    assert flux == pytest.approx(PKS_FLUX, rel=1e-2, abs=0)
+    assert flux_err == pytest.approx(PKS_FLUX_ERR, rel=3e-2, abs=0)
     # the analysis keeps its own (whole-observation) datasets
     assert all("_" not in name for name in analysis.datasets.names)
     assert analysis.write()["light_curve"].is_file()

@@ -104,3 +104,50 @@ def test_drift_pointing_from_header():
     # pointing at the zenith: declination = latitude (to the precession since J2000)
     assert_allclose(radec.dec.deg, -23.27, atol=0.1)
     assert obs.observatory_earth_location.lat.deg == pytest.approx(location.lat.deg)
+
+
+@pytest.mark.requires_data
+def test_tstart_tstop_from_gti_hess(data_path, obs_23523):
+    # expected: the GTI table of the run file read directly with astropy
+    # (first START / last STOP, seconds since MJDREFI + MJDREFF of the GTI header)
+    from astropy.io import fits
+
+    filename = data_path / "hess-dl3-dr1" / "data" / "hess_dl3_dr1_obs_id_023523.fits.gz"
+    with fits.open(filename) as hdul:
+        header, data = hdul["GTI"].header, hdul["GTI"].data
+        ref = Time(header["MJDREFI"], header["MJDREFF"], format="mjd", scale=header["TIMESYS"].lower())
+        start = ref + float(data["START"][0]) * u.s
+        stop = ref + float(data["STOP"][-1]) * u.s
+    obs = obs_23523
+    assert abs((obs.tstart - start).to_value("s")) < 1e-6
+    assert abs((obs.tstop - stop).to_value("s")) < 1e-6
+    assert_allclose(obs.observation_time_duration.to_value("s"), (stop - start).to_value("s"), rtol=1e-12)
+
+
+@pytest.mark.requires_data
+def test_tstart_tstop_from_gti_not_header(data_path):
+    # CTA 1DC run 110380: GTI 664502400 - 664504200 s (1800 s, the ONTIME keyword) but the
+    # EVENTS header has TSTOP = 664504192 (float32 rounding): the GTI wins.
+    obs = DataStore.from_dir(data_path / "cta-1dc" / "index" / "gps").obs(110380)
+    assert obs.meta["TSTOP"] == 664504192.0
+    ref = Time(51544, 0.5, format="mjd", scale="tt")
+    assert abs((obs.tstart - (ref + 664502400.0 * u.s)).to_value("s")) < 1e-6
+    assert abs((obs.tstop - (ref + 664504200.0 * u.s)).to_value("s")) < 1e-6
+    assert_allclose(obs.observation_time_duration.to_value("s"), 1800.0)
+
+
+def test_tstart_tstop_several_gtis_and_header_fallback():
+    from gammalike.data import GTI
+
+    ref = Time("2010-01-01T00:00:00", scale="tt")
+    # two GTIs inside a header interval that is wider: first start / last stop of the GTIs
+    gti = GTI.create([100.0, 500.0] * u.s, [300.0, 900.0] * u.s, reference_time=ref)
+    meta = dict(MJDREFI=55197, MJDREFF=0.0, TIMESYS="TT", TSTART=0.0, TSTOP=2000.0)
+    obs = Observation(obs_id=1, meta=meta, gti=gti)
+    assert_allclose((obs.tstart - ref).to_value("s"), 100.0, atol=1e-6)
+    assert_allclose((obs.tstop - ref).to_value("s"), 900.0, atol=1e-6)
+    assert_allclose(obs.observation_time_duration.to_value("s"), 800.0)
+    # no GTI: the header keywords
+    obs = Observation(obs_id=1, meta=meta)
+    assert_allclose(obs.observation_time_duration.to_value("s"), 2000.0)
+    assert_allclose(obs.tstart.mjd, 55197.0)

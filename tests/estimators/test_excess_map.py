@@ -72,18 +72,18 @@ def test_cash_significance_closed_form():
     assert maps["npred"].data[centre] == pytest.approx(mu)
     assert maps["background"].data[centre] == pytest.approx(mu)
     assert maps["npred_excess"].data[centre] == pytest.approx(n_on - mu)
-    assert maps["sqrt_ts"].data[centre] == pytest.approx(expected, rel=1e-10)
-    assert maps["ts"].data[centre] == pytest.approx(expected ** 2, rel=1e-10)
+    assert maps["sqrt_ts"].data[centre] == pytest.approx(expected, rel=1e-10, abs=0)
+    assert maps["ts"].data[centre] == pytest.approx(expected ** 2, rel=1e-10, abs=0)
     # flux: excess / counts of the reference power law at norm 1 (exposure 1e10 cm2 s
     # per true-energy bin, flux 1e-12 (1/1 - 1/10) cm-2 s-1 over 1-10 TeV)
     ref_counts = 1e-12 * 0.9 * 1e10
-    assert maps["norm"].data[centre] == pytest.approx((n_on - mu) / ref_counts, rel=1e-10)
-    assert maps["flux"].data[centre] == pytest.approx((n_on - mu) / 1e10, rel=1e-10)
+    assert maps["norm"].data[centre] == pytest.approx((n_on - mu) / ref_counts, rel=1e-10, abs=0)
+    assert maps["flux"].data[centre] == pytest.approx((n_on - mu) / 1e10, rel=1e-10, abs=0)
     stat = CashCountsStatistic(n_on, mu)
-    assert maps["norm_err"].data[centre] * ref_counts == pytest.approx(stat.error, rel=1e-10)
-    assert maps["norm_errn"].data[centre] * ref_counts == pytest.approx(-stat.compute_errn(1), rel=1e-8)
-    assert maps["norm_errp"].data[centre] * ref_counts == pytest.approx(stat.compute_errp(1), rel=1e-8)
-    assert maps["norm_ul"].data[centre] * ref_counts == pytest.approx(stat.compute_upper_limit(2), rel=1e-8)
+    assert maps["norm_err"].data[centre] * ref_counts == pytest.approx(stat.error, rel=1e-10, abs=0)
+    assert maps["norm_errn"].data[centre] * ref_counts == pytest.approx(-stat.compute_errn(1), rel=1e-8, abs=0)
+    assert maps["norm_errp"].data[centre] * ref_counts == pytest.approx(stat.compute_errp(1), rel=1e-8, abs=0)
+    assert maps["norm_ul"].data[centre] * ref_counts == pytest.approx(stat.compute_upper_limit(2), rel=1e-8, abs=0)
     assert maps["counts"].data[0, 0, 0] == pytest.approx(8 * 6.0)  # the quarter disk at a corner
 
 
@@ -98,7 +98,7 @@ def test_models_enter_the_null_hypothesis():
     expected = correlate(npred[:, :, :].sum(axis=0), disk_kernel(2.5))
     np.testing.assert_allclose(maps["npred"].data[0], expected, rtol=1e-10)
     stat = CashCountsStatistic(N_DISK * 6.0, expected[15, 20])
-    assert maps["sqrt_ts"].data[0, 15, 20] == pytest.approx(stat.sqrt_ts, rel=1e-10)
+    assert maps["sqrt_ts"].data[0, 15, 20] == pytest.approx(stat.sqrt_ts, rel=1e-10, abs=0)
     # the background map stays the background alone
     assert maps["background"].data[0, 15, 20] == pytest.approx(N_DISK * 4.0)
 
@@ -145,10 +145,10 @@ def test_onoff_li_ma_closed_form():
     assert maps["alpha"].data[centre] == pytest.approx(alpha)
     assert maps["counts_off"].data[centre] == pytest.approx(n_off)
     assert maps["background"].data[centre] == pytest.approx(alpha * n_off)
-    assert maps["sqrt_ts"].data[centre] == pytest.approx(expected, rel=1e-10)
+    assert maps["sqrt_ts"].data[centre] == pytest.approx(expected, rel=1e-10, abs=0)
     stat = WStatCountsStatistic(n_on, n_off, alpha)
     ref_counts = 1e-12 * 0.9 * 1e10
-    assert maps["norm_ul"].data[centre] * ref_counts == pytest.approx(stat.compute_upper_limit(2), rel=1e-8)
+    assert maps["norm_ul"].data[centre] * ref_counts == pytest.approx(stat.compute_upper_limit(2), rel=1e-8, abs=0)
 
 
 def test_onoff_without_correlating_off():
@@ -157,7 +157,7 @@ def test_onoff_without_correlating_off():
     # n_off per pixel (2 bins x 8), alpha = summed ON acceptance (21 pixels x 2 bins) / OFF acceptance (2 x 4)
     n_on, n_off, alpha = N_DISK * 6.0, 16.0, N_DISK * 2 / 8.0
     stat = WStatCountsStatistic(n_on, n_off, alpha)
-    assert maps["sqrt_ts"].data[0, 15, 20] == pytest.approx(stat.sqrt_ts, rel=1e-10)
+    assert maps["sqrt_ts"].data[0, 15, 20] == pytest.approx(stat.sqrt_ts, rel=1e-10, abs=0)
 
 
 def test_options_are_checked():

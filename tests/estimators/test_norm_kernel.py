@@ -27,10 +27,10 @@ def test_cash_single_bin_closed_form():
     # one bin: norm = (n - b) / s, curvature 2 n s^2 / n^2 -> err = sqrt(n) / s
     n, s, b = np.array([[25.0]]), np.array([[4.0]]), np.array([[5.0]])
     result = estimate_norm(cash_term(n, s, b), selection_optional="all", norm_values=[0, 1, 5])
-    assert result["norm"][0] == pytest.approx(5.0, rel=1e-9)
-    assert result["norm_err"][0] == pytest.approx(5.0 / 4.0, rel=1e-9)
+    assert result["norm"][0] == pytest.approx(5.0, rel=1e-9, abs=0)
+    assert result["norm_err"][0] == pytest.approx(5.0 / 4.0, rel=1e-9, abs=0)
     # TS = 2 (n log(n / b) - (n - b))
-    assert result["ts"][0] == pytest.approx(2 * (25 * np.log(5) - 20), rel=1e-9)
+    assert result["ts"][0] == pytest.approx(2 * (25 * np.log(5) - 20), rel=1e-9, abs=0)
     assert result["sqrt_ts"][0] == pytest.approx(np.sqrt(result["ts"][0]))
     # crossings solve 2 (mu - n - n log(mu / n)) = delta with mu = b + x s
     for key, delta, sign in (("norm_errp", 1, 1), ("norm_ul", 4, 1), ("norm_errn", 1, -1)):
@@ -50,12 +50,12 @@ def test_chi2_closed_form():
     result = estimate_norm(chi2_term(data, template, error), selection_optional=["errn-errp"])
     w = template**2 / error**2
     expected = (template * data / error**2).sum(1) / w.sum(1)
-    assert np.allclose(result["norm"], expected, rtol=1e-12)
+    assert np.allclose(result["norm"], expected, rtol=1e-12, atol=0)
     # parabola: every error is 1 / sqrt(sum w)
     err = 1 / np.sqrt(w.sum(1))
     for key in ("norm_err", "norm_errn", "norm_errp"):
-        assert np.allclose(result[key], err, rtol=1e-8), key
-    assert np.allclose(result["ts"], expected**2 / err**2, rtol=1e-10)
+        assert np.allclose(result[key], err, rtol=1e-8, atol=0), key
+    assert np.allclose(result["ts"], expected**2 / err**2, rtol=1e-10, atol=0)
     assert result["sqrt_ts"][1] == 0  # norm exactly 0 in the second problem
 
 
@@ -66,16 +66,16 @@ def test_wstat_empty_bins_kink():
     result = estimate_norm(term, selection_optional="all", norm_values=[0.5])
     assert abs(result["norm"][0]) < 1e-9
     assert result["ts"][0] == pytest.approx(0, abs=1e-9)
-    assert result["norm_ul"][0] == pytest.approx(4 / (2 * s), rel=1e-8)
-    assert result["norm_errp"][0] == pytest.approx(1 / (2 * s), rel=1e-8)
-    assert result["norm_errn"][0] == pytest.approx(alpha / (2 * s), rel=1e-8)
+    assert result["norm_ul"][0] == pytest.approx(4 / (2 * s), rel=1e-8, abs=0)
+    assert result["norm_errp"][0] == pytest.approx(1 / (2 * s), rel=1e-8, abs=0)
+    assert result["norm_errn"][0] == pytest.approx(alpha / (2 * s), rel=1e-8, abs=0)
 
 
 def test_negative_norm_allowed_until_counts_prediction_vanishes():
     # deficit: best norm negative; the cash domain ends where b + x s = 0 in a bin with counts
     n, s, b = np.array([[2.0]]), np.array([[10.0]]), np.array([[8.0]])
     result = estimate_norm(cash_term(n, s, b), selection_optional=["errn-errp"])
-    assert result["norm"][0] == pytest.approx(-0.6, rel=1e-9)
+    assert result["norm"][0] == pytest.approx(-0.6, rel=1e-9, abs=0)
     assert result["sqrt_ts"][0] < 0
     lower = result["norm"][0] - result["norm_errn"][0]
     assert lower > -0.8  # never beyond the domain bound -b/s
@@ -98,11 +98,11 @@ def test_masked_and_joint_terms_add():
     term = cash_term(n, s, b, mask=mask)
     x = np.array([0.5, 1.0, 2.0])
     expected = np.sum(np.where(mask, cash(n, b + x[:, None] * s), 0), axis=1)
-    assert np.allclose(norm_stat(x, term), expected, rtol=1e-14)
+    assert np.allclose(norm_stat(x, term), expected, rtol=1e-14, atol=0)
     # a cash and a chi2 term in the same problems: statistics add
     other = make_term("chi2", data=np.ones((3, 2)), template=np.ones((3, 2)), error=np.ones((3, 2)))
     total = norm_stat(x, [term, other])
-    assert np.allclose(total, expected + 2 * (1 - x) ** 2)
+    assert np.allclose(total, expected + 2 * (1 - x) ** 2, atol=0)
     d1, _ = norm_stat_derivatives(estimate_norm([term, other])["norm"], [term, other])
     assert np.allclose(d1, 0, atol=1e-5)
 

@@ -63,3 +63,41 @@ def test_hess_edisp(data_path):
     back = EnergyDispersion2D.from_table(edisp.to_table())
     assert back.axes == edisp.axes
     assert np.array_equal(back.data, edisp.data)
+
+
+def test_kernel_matrix_normalises_the_density(edisp_gauss):
+    # a density scaled by 300 (like the CTA 1DC files, whose pdf integrates to ~100-1000)
+    # gives the same kernel: the pdf is normalised over the migration table, not clipped
+    scaled = edisp_gauss.copy(data=300 * edisp_gauss.data)
+    true_edges = np.geomspace(0.5, 20, 11)
+    reco_edges = np.geomspace(0.1, 100, 21)
+    expected = edisp_gauss.get_edisp_kernel_matrix(0.5, true_edges, reco_edges)
+    assert_allclose(scaled.get_edisp_kernel_matrix(0.5, true_edges, reco_edges), expected, rtol=1e-12, atol=1e-15)
+    assert_allclose(expected.sum(axis=1), 1, rtol=1e-9)
+    # probabilities outside the reco axis are lost, not renormalised into it: reco edges
+    # [E_true, 100 TeV] keep P(mu > 1) of a Gaussian of mean 1.05 and width 0.1 = Phi(0.5)
+    from scipy.special import ndtr
+
+    e_true = np.sqrt(true_edges[:-1] * true_edges[1:])
+    row = scaled.get_edisp_kernel_matrix(0.5, true_edges[4:6], np.array([e_true[4], 100.0]))
+    assert_allclose(row[0, 0], ndtr(0.5), rtol=1e-3)
+
+
+@pytest.mark.requires_data
+@pytest.mark.filterwarnings("ignore:Invalid unit found in background table")
+def test_kernel_matrix_cta_1dc(data_path):
+    # CTA 1DC: the MATRIX column integrates to ~350 over migra (0-3) at 1 TeV, 1 deg
+    filename = data_path / "cta-1dc/caldb/data/cta/1dc/bcf/South_z20_50h/irf_file.fits"
+    edisp = EnergyDispersion2D.read(filename, hdu="ENERGY DISPERSION")
+    total = edisp._cdf_at_edges(np.array([1.0]), np.array([1.0]))[0, -1]
+    assert 100 < total < 1000
+    true_edges = np.geomspace(0.3, 30, 9)
+    # reco axis covering migra 0.01-3.3 for every true bin: each row sums to 1
+    matrix = edisp.get_edisp_kernel_matrix(1.0, true_edges, np.geomspace(0.003, 100, 40))
+    assert_allclose(matrix.sum(axis=1), 1, rtol=1e-9)
+    # the previous clipping gave rows of ones (sums up to ~10 here)
+    assert matrix.max() < 0.9
+    kernel = edisp.to_edisp_kernel(1 * u.deg, energy_axis_true=MapAxis.from_edges(true_edges, unit="TeV",
+                                                                                   name="energy_true"))
+    assert np.all(kernel.data.sum(axis=1) <= 1 + 1e-9)
+    assert abs(kernel.get_bias(1 * u.TeV)) < 0.3

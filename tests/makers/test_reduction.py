@@ -104,10 +104,10 @@ def test_seed004_reduction(seed004_stacked):
     # seed 004 printout: counts 85625, background 85624.99 (scaled per observation), 96602 fit bins,
     # exposure 8.46e+08 - 2.14e+10 m2 s
     assert info["counts"] == 85625
-    assert np.isclose(info["background"], 85625, rtol=1e-6)
+    assert np.isclose(info["background"], 85625, rtol=1e-6, atol=0)
     assert info["n_fit_bins"] == 96602
-    assert np.isclose(info["exposure_min"].to_value("m2 s"), 8.46e8, rtol=5e-3)
-    assert np.isclose(info["exposure_max"].to_value("m2 s"), 2.14e10, rtol=5e-3)
+    assert np.isclose(info["exposure_min"].to_value("m2 s"), 8.46e8, rtol=5e-3, atol=0)
+    assert np.isclose(info["exposure_max"].to_value("m2 s"), 2.14e10, rtol=5e-3, atol=0)
 
 
 def _seed004_fit(dataset):
@@ -164,14 +164,14 @@ def test_seed004_fit_reference_minimum(seed004_stacked):
     result, models = _seed004_fit_from(dataset, -0.047, -0.054)
     assert result.success
     pars = models.parameters
-    assert np.isclose(pars["amplitude"].value, 4.147e-11, rtol=5e-3)
-    assert np.isclose(pars["amplitude"].error, 2.22e-12, rtol=5e-2)
-    assert np.isclose(pars["lon_0"].value, -0.04761, rtol=5e-3)
-    assert np.isclose(pars["lat_0"].value, -0.05357, rtol=5e-3)
-    assert np.isclose(pars["lon_0"].error, 0.0020, rtol=5e-2)
-    assert np.isclose(pars["lat_0"].error, 0.0020, rtol=5e-2)
-    assert np.isclose(pars["norm"].value, 0.99445, rtol=5e-3)
-    assert np.isclose(pars["norm"].error, 0.0034, rtol=5e-2)
+    assert np.isclose(pars["amplitude"].value, 4.147e-11, rtol=5e-3, atol=0)
+    assert np.isclose(pars["amplitude"].error, 2.22e-12, rtol=5e-2, atol=0)
+    assert np.isclose(pars["lon_0"].value, -0.04761, rtol=5e-3, atol=0)
+    assert np.isclose(pars["lat_0"].value, -0.05357, rtol=5e-3, atol=0)
+    assert np.isclose(pars["lon_0"].error, 0.0020, rtol=5e-2, atol=0)
+    assert np.isclose(pars["lat_0"].error, 0.0020, rtol=5e-2, atol=0)
+    assert np.isclose(pars["norm"].value, 0.99445, rtol=5e-3, atol=0)
+    assert np.isclose(pars["norm"].error, 0.0034, rtol=5e-2, atol=0)
 
 
 @pytest.mark.requires_data
@@ -186,8 +186,8 @@ def test_seed004_fit_seed_printout_minimum(seed004_stacked):
     expected = {"amplitude": (4.1789e-11, 2.230e-12), "lon_0": (-5.4771e-02, 1.992e-03),
                 "lat_0": (-5.3617e-02, 1.982e-03), "norm": (9.9439e-01, 3.411e-03)}
     for name, (value, error) in expected.items():
-        assert np.isclose(pars[name].value, value, rtol=5e-3), name
-        assert np.isclose(pars[name].error, error, rtol=5e-2), name
+        assert np.isclose(pars[name].value, value, rtol=5e-3, atol=0), name
+        assert np.isclose(pars[name].error, error, rtol=5e-2, atol=0), name
 
 
 @pytest.mark.requires_data
@@ -217,6 +217,42 @@ def test_gc_example_reduction_matches_reference_file(data_path):
     np.testing.assert_array_equal(total["counts"], reference.counts.data)
     np.testing.assert_allclose(total["background"], reference.background.data, rtol=1e-5)
     np.testing.assert_allclose(total["exposure"], reference.exposure.data, rtol=5e-3)
+
+
+@pytest.mark.requires_data
+@pytest.mark.parametrize("name", ["gc", "g09"])
+def test_gc_example_edisp_matches_reference_file(data_path, name):
+    """EDISP kernel maps of tests/models/gc_example_data_{gc,g09}.fits (reference implementation,
+    same three runs, 0.2 deg IRF pixels, reco and true energy 0.1-10 TeV in 3 bins).
+
+    The CTA 1DC migration densities integrate to ~100-1000, so the convention matters: the
+    reference kernel has rows summing to 1 - 1e-5..4e-5 in the lowest true bin, which rules
+    out clipping (rows of exactly 1) and renormalising rows over the reco axis (also 1).  The
+    pdf interpolated at each pixel's offset, normalised over the migration table, with the
+    probability below 0.1 TeV lost, reproduces every element to 2e-7 (float32) and that lost
+    probability to 1 % + 2e-7 (interpolating normalised kernels between the IRF offset nodes was 20 %
+    off).  Stacked weighted by the EDISP exposure, as the file's EDISP_EXPOSURE HDU holds.
+    """
+    reference = MapDataset.read(data_path / "tests" / "models" / f"gc_example_data_{name}.fits")
+    empty = MapDataset.create(reference.counts.geom, energy_axis_true=reference.exposure.geom.axes["energy_true"],
+                              binsz_irf=0.2)
+    geom = empty.edisp.edisp_map.geom
+    assert geom == reference.edisp.edisp_map.geom
+    maker = MapDatasetMaker(selection=["edisp"])
+    weighted, exposure = 0.0, 0.0
+    for obs in _observations(data_path):
+        kernel_map = maker.make_edisp_kernel(geom, obs)
+        weight = kernel_map.exposure_map.data.astype(float)
+        weighted = weighted + kernel_map.edisp_map.data * weight
+        exposure = exposure + weight
+    ours = weighted / exposure
+    ref = reference.edisp.edisp_map.data.astype(float)
+    np.testing.assert_allclose(exposure, reference.edisp.exposure_map.quantity.to_value("m2 s"), rtol=5e-3)
+    np.testing.assert_allclose(ours, ref, atol=3e-7)
+    lost, lost_ref = 1 - ours[0].sum(axis=0), 1 - ref[0].sum(axis=0)
+    assert lost_ref.min() > 1e-5
+    # 1 - (sum of float32 values near 1) carries ~1e-7 of rounding in the reference
+    np.testing.assert_allclose(lost, lost_ref, rtol=0.01, atol=2e-7)
 
 
 def _seed002_datasets(data_path):
@@ -303,14 +339,29 @@ def test_seed002_counterpart_fit(seed002_fit):
     result, dataset = seed002_fit
     assert result.success
     p1, p2 = dataset.models["src1"].spectral_model, dataset.models["src2"].spectral_model
-    assert np.isclose(p1.index.value, 2.4901, rtol=5e-3)
-    assert np.isclose(p1.amplitude.value, 2.5417e-12, rtol=5e-3)
-    assert np.isclose(p2.index.value, 2.3203, rtol=5e-3)
-    assert np.isclose(p2.amplitude.value, 9.1347e-13, rtol=5e-3)
-    assert np.isclose(p1.index.error, 0.056, rtol=5e-2)
-    assert np.isclose(p1.amplitude.error, 8.3e-14, rtol=5e-2)
-    assert np.isclose(p2.index.error, 0.109, rtol=5e-2)
-    assert np.isclose(p2.amplitude.error, 1.11e-13, rtol=5e-2)
+    assert np.isclose(p1.index.value, 2.4901, rtol=5e-3, atol=0)
+    assert np.isclose(p1.amplitude.value, 2.5417e-12, rtol=5e-3, atol=0)
+    assert np.isclose(p2.index.value, 2.3203, rtol=5e-3, atol=0)
+    assert np.isclose(p2.amplitude.value, 9.1347e-13, rtol=5e-3, atol=0)
+    assert np.isclose(p1.index.error, 0.056, rtol=5e-2, atol=0)
+    assert np.isclose(p2.index.error, 0.109, rtol=5e-2, atol=0)
+    assert np.isclose(p2.amplitude.error, 1.11e-13, rtol=5e-2, atol=0)
+
+
+# The issue's src1 amplitude error, 8.3e-14, is not supported by the likelihood:
+# fixing the amplitude at best +- 1.44e-13 (our error) and refitting the rest raises
+# the statistic by 1.03 / 0.98, at +- 8.3e-14 by only 0.34 / 0.33; MINOS gives
+# -1.41e-13 / +1.46e-13; the problem is well conditioned (condition number 1.6) and
+# HESSE at every strategy and a finite-difference Hessian all give 1.44e-13.
+# (8.3e-14 is 1.44e-13 / sqrt(3) to 0.1 %, cause unknown.)  Until then: strict xfail.
+# (This check used to pass whatever the value: np.isclose's default atol=1e-8.)
+@pytest.mark.requires_data
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="src1 amplitude error 1.44e-13 (profile likelihood agrees) vs 8.3e-14 quoted")
+def test_seed002_counterpart_src1_amplitude_error(seed002_fit):
+    _, dataset = seed002_fit
+    error = dataset.models["src1"].spectral_model.amplitude.error
+    assert np.isclose(error, 8.3e-14, rtol=5e-2, atol=0)
 
 
 @pytest.mark.requires_data
@@ -322,13 +373,69 @@ def test_parallel_reduction_identical(data_path):
     makers = [MapDatasetMaker(), SafeMaskMaker(methods=["offset-max"], offset_max=2.5 * u.deg),
               FoVBackgroundMaker(method="fit")]
     observations = _observations(data_path)
-    for stack in (False, True):
-        serial = DatasetsMaker(makers, stack_datasets=stack, n_jobs=1).run(reference, observations)
-        pooled = DatasetsMaker(makers, stack_datasets=stack, n_jobs=2).run(reference, observations)
-        for a, b in zip(serial, pooled):
-            for key in ("counts", "exposure", "background", "mask_safe"):
-                assert np.array_equal(getattr(a, key).data, getattr(b, key).data)
-            assert np.array_equal(a.psf.psf_map.data, b.psf.psf_map.data)
-            assert np.array_equal(a.edisp.edisp_map.data, b.edisp.edisp_map.data)
-            if not stack:
-                assert a.background_model.spectral_model.norm.value == b.background_model.spectral_model.norm.value
+    serial = DatasetsMaker(makers, stack_datasets=False, n_jobs=1).run(reference, observations)
+    pooled = DatasetsMaker(makers, stack_datasets=False, n_jobs=2).run(reference, observations)
+    # one dataset per observation: computed the same way, bit-identical
+    for a, b in zip(serial, pooled):
+        for key in ("counts", "exposure", "background", "mask_safe"):
+            assert np.array_equal(getattr(a, key).data, getattr(b, key).data)
+        assert np.array_equal(a.psf.psf_map.data, b.psf.psf_map.data)
+        assert np.array_equal(a.edisp.edisp_map.data, b.edisp.edisp_map.data)
+        assert a.background_model.spectral_model.norm.value == b.background_model.spectral_model.norm.value
+
+
+@pytest.mark.requires_data
+def test_parallel_stacking_in_workers(data_path, monkeypatch):
+    """n_jobs=2 with stacking: each worker returns one partial stack (2 for 3 observations, not 3
+    datasets), stacked in order: exact counts and masks, float maps equal to rounding (rtol 1e-6)."""
+    from gammalike.utils import parallel
+
+    energy = MapAxis.from_energy_bounds("0.1 TeV", "10 TeV", nbin=2, name="energy")
+    geom = WcsGeom.create(skydir=SkyCoord(0, 0, unit="deg", frame="galactic"), width=(4, 3), binsz=0.04,
+                          frame="galactic", axes=[energy])
+    reference = MapDataset.create(geom, binsz_irf=0.2, name="stacked")
+    makers = [MapDatasetMaker(), SafeMaskMaker(methods=["offset-max"], offset_max=2.5 * u.deg),
+              FoVBackgroundMaker(method="fit")]
+    observations = _observations(data_path)
+    calls = []
+    run_in_chunks = parallel.run_in_chunks
+
+    def recording(func, inputs, **kwargs):
+        results = run_in_chunks(func, inputs, **kwargs)
+        calls.append((len(inputs), [type(r).__name__ for r in results]))
+        return results
+
+    monkeypatch.setattr(parallel, "run_in_chunks", recording)
+    serial = DatasetsMaker(makers, n_jobs=1).run(reference, observations)[0]
+    assert calls == []
+    pooled = DatasetsMaker(makers, n_jobs=2).run(reference, observations)[0]
+    assert calls == [(3, ["MapDataset", "MapDataset"])]
+    assert pooled.name == "stacked"
+    assert pooled.counts.data.sum() > 1000
+    np.testing.assert_array_equal(serial.counts.data, pooled.counts.data)
+    np.testing.assert_array_equal(serial.mask_safe.data, pooled.mask_safe.data)
+    for key in ("exposure", "background"):
+        np.testing.assert_allclose(getattr(pooled, key).data, getattr(serial, key).data, rtol=1e-6)
+    np.testing.assert_allclose(pooled.psf.psf_map.data, serial.psf.psf_map.data, rtol=1e-6)
+    np.testing.assert_allclose(pooled.psf.exposure_map.data, serial.psf.exposure_map.data, rtol=1e-6)
+    np.testing.assert_allclose(pooled.edisp.edisp_map.data, serial.edisp.edisp_map.data, rtol=1e-6, atol=1e-12)
+    assert [str(t) for t in pooled.gti.time_start] == [str(t) for t in serial.gti.time_start]
+    assert list(pooled.meta_table["OBS_ID"]) == list(serial.meta_table["OBS_ID"]) == GC_RUNS
+
+
+def test_parallel_stacking_not_blank_reference(observation, reference):
+    # a reference with safe content would be counted once per worker: the per-observation path is used
+    from gammalike.makers.reduction import _is_blank
+
+    assert _is_blank(reference)
+    filled = reference.copy()
+    filled.mask_safe = np.ones(filled.counts.data.shape, dtype=bool)
+    filled.counts = filled.counts.copy(data=np.ones(filled.counts.data.shape, dtype=np.float32))
+    assert not _is_blank(filled)
+    obs2 = observation.copy(in_memory=True, obs_id=2)
+    makers = [MapDatasetMaker(selection=["counts"])]
+    serial = DatasetsMaker(makers, n_jobs=1).run(filled, [observation, obs2])[0]
+    pooled = DatasetsMaker(makers, n_jobs=2).run(filled, [observation, obs2])[0]
+    # the reference's ones once, plus twice the 9 events of the synthetic observation
+    assert serial.counts.data.sum() == filled.counts.data.size + 18
+    np.testing.assert_array_equal(serial.counts.data, pooled.counts.data)

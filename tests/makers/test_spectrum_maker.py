@@ -32,7 +32,7 @@ def test_exposure_and_livetime(dataset_empty, observation):
     energy = dataset.exposure.geom.axes["energy_true"].center.to_value("TeV")
     expected = _aeff_closed_form(energy) * LIVETIME  # m2 s, aeff constant in offset
     assert u.Unit(dataset.exposure.unit) == u.Unit("m2 s")
-    assert np.allclose(dataset.exposure.data.ravel(), expected, rtol=1e-6)
+    assert np.allclose(dataset.exposure.data.ravel(), expected, rtol=1e-6, atol=0)
     assert dataset.livetime.to_value("s") == pytest.approx(LIVETIME)
     assert dataset.meta_table["OBS_ID"][0] == 1
 
@@ -45,7 +45,7 @@ def test_containment_correction(dataset_empty, observation):
     ratio = corrected.exposure.data.ravel() / plain.exposure.data.ravel()
     # Gaussian PSF sigma = 0.1 deg: containment within r = 0.1 deg is 1 - exp(-r^2 / 2 sigma^2)
     # (PSF3D tabulated in 0.01 deg rad bins: midpoint-rule error ~1e-3)
-    assert np.allclose(ratio, 1 - np.exp(-0.5), rtol=3e-3)
+    assert np.allclose(ratio, 1 - np.exp(-0.5), rtol=3e-3, atol=0)
 
 
 def test_edisp_kernel(dataset_empty, observation):
@@ -63,7 +63,7 @@ def test_edisp_kernel(dataset_empty, observation):
     center = dataset.energy_axis_true.center.to_value("TeV")
     assert np.allclose(rows[(center > 0.3) & (center < 30)], 1, atol=1e-3)
     # the kernel carries the IRF exposure (its weight when stacking)
-    assert np.allclose(edisp.exposure.to_value("m2 s"), dataset.exposure.data.ravel(), rtol=1e-6)
+    assert np.allclose(edisp.exposure.to_value("m2 s"), dataset.exposure.data.ravel(), rtol=1e-6, atol=0)
 
 
 def test_background(dataset_empty, observation):
@@ -72,7 +72,7 @@ def test_background(dataset_empty, observation):
     solid_angle = 2 * np.pi * (1 - np.cos(np.radians(0.1)))
     # constant rate: rate * dE * solid angle * livetime (the log-log integral of a constant is exact)
     expected = BKG_RATE * np.diff(edges) * solid_angle * LIVETIME
-    assert np.allclose(dataset.background.data.ravel(), expected, rtol=1e-6)
+    assert np.allclose(dataset.background.data.ravel(), expected, rtol=1e-6, atol=0)
 
 
 def test_use_region_center_false(dataset_empty, observation):
@@ -81,7 +81,7 @@ def test_use_region_center_false(dataset_empty, observation):
         dataset_empty.copy(name="b"), observation
     )
     # the effective area does not depend on offset: the average equals the centre value
-    assert np.allclose(averaged.exposure.data, center.exposure.data, rtol=1e-6)
+    assert np.allclose(averaged.exposure.data, center.exposure.data, rtol=1e-6, atol=0)
 
 
 def test_pointlike_rad_max(observation):

@@ -9,14 +9,14 @@ from gammalike.modeling import Parameter, Parameters
 def test_parameter_value_factor_scale():
     par = Parameter("amplitude", "3e-12 cm-2 s-1 TeV-1")
     assert par.unit == u.Unit("cm-2 s-1 TeV-1")
-    assert par.value == pytest.approx(3e-12)
+    assert par.value == pytest.approx(3e-12, rel=1e-6, abs=0)
     par.autoscale()
     # scale10: the fitter sees a number of order one
-    assert par.scale == pytest.approx(1e-12)
+    assert par.scale == pytest.approx(1e-12, rel=1e-6, abs=0)
     assert par.factor == pytest.approx(3.0)
-    assert par.value == pytest.approx(3e-12)
+    assert par.value == pytest.approx(3e-12, rel=1e-6, abs=0)
     par.factor = 2
-    assert par.quantity.to_value("cm-2 s-1 TeV-1") == pytest.approx(2e-12)
+    assert par.quantity.to_value("cm-2 s-1 TeV-1") == pytest.approx(2e-12, rel=1e-6, abs=0)
 
 
 def test_parameter_quantity_conversion_and_error():
@@ -31,9 +31,9 @@ def test_parameter_value_in_cached_conversion():
     par = Parameter("amplitude", "1e-11 erg-1 cm-2 s-1")
     unit = u.Unit("cm-2 s-1 TeV-1")
     # 1 erg = 0.624151 TeV, so 1e-11 erg-1 = 1.60218e-11 TeV-1
-    assert par.value_in(unit) == pytest.approx(1.602176634e-11)
+    assert par.value_in(unit) == pytest.approx(1.602176634e-11, rel=1e-6, abs=0)
     par.value = 2e-11
-    assert par.value_in(unit) == pytest.approx(2 * 1.602176634e-11)
+    assert par.value_in(unit) == pytest.approx(2 * 1.602176634e-11, rel=1e-6, abs=0)
     with pytest.raises(u.UnitConversionError, match="amplitude"):
         par.value_in(u.Unit("s"))
 

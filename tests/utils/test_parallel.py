@@ -48,3 +48,53 @@ def test_progress_bar_can_be_disabled(monkeypatch, capsys):
     monkeypatch.setattr(parallel, "SHOW_PROGRESS_BAR", False)
     run_multiprocessing(_square_plus, [(1, 2)], n_jobs=1, desc="silent")
     assert "silent" not in capsys.readouterr().err
+
+
+def _chunk_sum(chunk, offset, progress=None):
+    total = 0
+    for x in chunk:
+        total += x + offset
+        progress()
+    return total
+
+
+class _RecordingBar:
+    def __init__(self):
+        self.count = 0
+
+    def update(self, n=1):
+        self.count += n
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_split_in_chunks_contiguous_and_balanced():
+    assert parallel.split_in_chunks(range(7), 3) == [[0, 1, 2], [3, 4], [5, 6]]
+    assert parallel.split_in_chunks([1, 2], 5) == [[1], [2]]
+    assert parallel.split_in_chunks([1, 2, 3], 1) == [[1, 2, 3]]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_run_in_chunks_results_and_progress(monkeypatch, n_jobs):
+    bars = []
+
+    def make_bar(**kwargs):
+        bars.append(_RecordingBar())
+        return bars[-1]
+
+    monkeypatch.setattr(parallel, "progress_bar", make_bar)
+    results = parallel.run_in_chunks(_chunk_sum, list(range(7)), n_jobs=n_jobs, args=(10,))
+    # one result per chunk, in chunk order: [0..3] and [4..6] for two jobs
+    expected = [sum(range(7)) + 70] if n_jobs == 1 else [0 + 1 + 2 + 3 + 40, 4 + 5 + 6 + 30]
+    assert results == expected
+    # the bar counts inputs (reported from the workers), not chunks
+    assert bars[0].count == 7
+
+
+def test_run_in_chunks_raises_worker_errors():
+    with pytest.raises(TypeError):
+        parallel.run_in_chunks(_chunk_sum, [1, "a", 3, 4], n_jobs=2, args=(0,))

@@ -66,7 +66,7 @@ def test_model_and_points_share_erg_axis_and_accept_quantity_limits(points_first
     assert ax.yaxis.units == ERG_FLUX and ax.xaxis.units == u.TeV
     assert "erg" in ax.get_ylabel() and "TeV" in ax.get_xlabel()
     # model and points drawn in the same unit: both 1e-12 TeV cm-2 s-1 = 1.602e-12 erg cm-2 s-1
-    assert _model_y_at_1tev(ax) == pytest.approx(1e-12 * TEV_TO_ERG, rel=1e-3)
+    assert _model_y_at_1tev(ax) == pytest.approx(1e-12 * TEV_TO_ERG, rel=1e-3, abs=0)
     assert_allclose(_points_y(ax), 1e-12 * TEV_TO_ERG, rtol=1e-9)
     # seed 000: ax.set_xlim(energy_bounds) with a Quantity
     ax.set_xlim(bounds)
@@ -81,7 +81,7 @@ def test_yunits_energy_power_and_incompatible_axes():
     # seed 003: yunits
     model.plot(ax=ax, energy_bounds=[0.1, 10] * u.TeV, sed_type="e2dnde", yunits="TeV cm-2 s-1")
     assert ax.yaxis.units == u.Unit("TeV cm-2 s-1")
-    assert _model_y_at_1tev(ax) == pytest.approx(1e-12, rel=1e-3)
+    assert _model_y_at_1tev(ax) == pytest.approx(1e-12, rel=1e-3, abs=0)
     # points follow the axis unit
     fp.plot(ax=ax, sed_type="e2dnde")
     assert_allclose(_points_y(ax), 1e-12, rtol=1e-9)
@@ -93,7 +93,7 @@ def test_yunits_energy_power_and_incompatible_axes():
     model.plot(ax=ax, energy_range=[0.01, 120] * u.TeV, energy_power=2)
     fp.plot(ax=ax, energy_power=2)
     assert ax.yaxis.units == u.Unit("TeV cm-2 s-1")
-    assert _model_y_at_1tev(ax) == pytest.approx(1e-12, rel=1e-3)
+    assert _model_y_at_1tev(ax) == pytest.approx(1e-12, rel=1e-3, abs=0)
 
 
 def test_plot_error_band_reaching_zero_does_not_stretch_log_axis():
@@ -122,4 +122,4 @@ def test_norm_model_plots_as_norm():
     # tilt 0.5: norm (E / 1 TeV)^-0.5 = 10^-0.5 at 10 TeV (closed form)
     PowerLawNormSpectralModel(tilt=0.5).plot([1, 10] * u.TeV, ax=ax)
     assert ax.get_ylabel() == "Norm" and ax.yaxis.units == u.dimensionless_unscaled
-    assert ax.lines[0].get_ydata(orig=False)[-1] == pytest.approx(10 ** -0.5, rel=1e-2)
+    assert ax.lines[0].get_ydata(orig=False)[-1] == pytest.approx(10 ** -0.5, rel=1e-2, abs=0)

@@ -7,7 +7,7 @@ from astropy.coordinates import SkyCoord
 from astropy.time import Time, TimeDelta
 
 from .gti import GTI, time_ref_from_meta, time_ref_to_meta
-from .pointing import FixedPointingInfo, earth_location_from_dict
+from .pointing import FixedPointingInfo, PointingMode, earth_location_from_dict
 
 __all__ = ["Observation", "Observations", "LazyLoader"]
 
@@ -191,24 +191,31 @@ class Observation:
         gti = self._get("gti")
         return gti.time_ref if gti is not None else time_ref_from_meta(meta)
 
-    def _met(self, key, gti_attr, reduce):
+    def _time_bound(self, key, gti_attr, reduce):
+        """First GTI start / last GTI stop; the header keyword ``key`` if there is no GTI.
+
+        The GTI table is what the events were selected with; the header can
+        disagree with it (CTA 1DC: TSTOP - TSTART = 1792 s for GTIs of 1800 s).
+        """
+        gti = self.gti
+        if gti is not None and len(gti) > 0:
+            # one Time operation on the float seconds (not a Time array per call)
+            seconds = reduce(getattr(gti, gti_attr).to_value("s"))
+            return gti.time_ref + TimeDelta(float(seconds), format="sec")
         meta = self.meta
         if key in meta:
             return self.time_ref + TimeDelta(float(meta[key]), format="sec")
-        gti = self.gti
-        if gti is None or len(gti) == 0:
-            raise KeyError(f"Observation {self.obs_id}: no {key} keyword and no GTI")
-        return reduce(getattr(gti, gti_attr))
+        raise KeyError(f"Observation {self.obs_id}: no GTI and no {key} keyword")
 
     @property
     def tstart(self):
-        """Observation start (`~astropy.time.Time`, TSTART)."""
-        return self._met("TSTART", "time_start", lambda t: t.min())
+        """Observation start (`~astropy.time.Time`): first GTI start, else the TSTART keyword."""
+        return self._time_bound("TSTART", "met_start", np.min)
 
     @property
     def tstop(self):
-        """Observation stop (`~astropy.time.Time`, TSTOP)."""
-        return self._met("TSTOP", "time_stop", lambda t: t.max())
+        """Observation stop (`~astropy.time.Time`): last GTI stop, else the TSTOP keyword."""
+        return self._time_bound("TSTOP", "met_stop", np.max)
 
     @property
     def tmid(self):
@@ -218,7 +225,7 @@ class Observation:
 
     @property
     def observation_time_duration(self):
-        """TSTOP - TSTART (Quantity, s)."""
+        """``tstop - tstart`` (Quantity, s): the span of the GTIs."""
         return (self.tstop - self.tstart).to("s")
 
     @property
@@ -267,7 +274,10 @@ class Observation:
 
     def get_pointing_icrs(self, time=None):
         """Pointing position in ICRS at ``time`` (default: mid time)."""
-        return self.pointing.get_icrs(time if time is not None else self.tmid, self.observatory_earth_location)
+        pointing = self.pointing
+        if time is None and getattr(pointing, "mode", None) == PointingMode.POINTING:
+            return pointing.fixed_icrs  # the same at any time: no need for the mid time
+        return pointing.get_icrs(time if time is not None else self.tmid, self.observatory_earth_location)
 
     def get_pointing_altaz(self, time=None):
         """Pointing position in Alt/Az at ``time`` (default: mid time)."""

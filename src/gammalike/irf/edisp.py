@@ -5,6 +5,15 @@ The data are the probability density ``dP/dmu`` of the migration
 pdf is treated as constant inside each migration bin, so its cumulative
 distribution is exact and piecewise linear: reco-bin probabilities are
 differences of that CDF (no sampling).
+
+Kernels (`EnergyDispersion2D.get_edisp_kernel_matrix`, the makers' EDISP
+maps) use the pdf normalised to unit integral over the tabulated migration
+range at each (true energy, offset): the CTA 1DC files hold densities that
+integrate to ~100-1000, which clipping would turn into rows of ones.  The
+probability of a reco energy outside the reco axis is lost (rows are not
+renormalised).  This is the convention of the reference-written
+``tests/models/gc_example_data_gc.fits`` (see
+tests/makers/test_reduction.py::test_gc_example_edisp_matches_reference_file).
 """
 import numpy as np
 import astropy.units as u
@@ -85,17 +94,27 @@ class EnergyDispersion2D(IRF):
         hi = np.take_along_axis(cdf_edges, idx + 1, axis=-1)
         return lo + frac * (hi - lo)
 
+    def _normalized_cdf(self, migra, energy_true, offset):
+        """`_cdf` divided by the integral of the pdf over the migration table (0 where it is 0)."""
+        cdf = self._cdf(migra, energy_true, offset)
+        total = self._cdf_at_edges(energy_true, offset)[..., -1:]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, cdf / np.where(total > 0, total, 1.0), 0.0)
+
     def get_edisp_kernel_matrix(self, offset, energy_true_edges, energy_edges):
         """Migration matrix (float array, shape (n_true, n_reco)) at a given offset.
 
         Parameters are floats in deg / TeV. Row ``i`` is the probability for an
         event with true energy at the (log) centre of true bin ``i`` to be
-        reconstructed in each reco bin.
+        reconstructed in each reco bin, from the pdf normalised over the
+        migration table (see the module docstring): a row sums to 1 minus the
+        probability of a reco energy outside ``energy_edges``.
         """
         e_true = np.sqrt(energy_true_edges[:-1] * energy_true_edges[1:])
         offset = np.full(e_true.shape, float(offset))
         migra_edges = np.asarray(energy_edges, float)[None, :] / e_true[:, None]
-        cdf = self._cdf(migra_edges, e_true, offset)
+        cdf = self._normalized_cdf(migra_edges, e_true, offset)
+        # the cdf is non-decreasing; clip only float round-off
         return np.clip(np.diff(cdf, axis=-1), 0.0, 1.0)
 
     def to_edisp_kernel(self, offset, energy_axis_true=None, energy_axis=None):

@@ -4,11 +4,17 @@ For each observation the reference dataset is cut out around the pointing
 (WCS geometries, when a cut-out width is known), every maker runs in turn,
 and the result is either kept (one dataset per observation) or stacked into
 the reference.  Observations are reduced in worker processes when
-``n_jobs > 1``; results come back in the order of the observations and are
-stacked in that order, so the outcome is identical to the serial loop.
+``n_jobs > 1``.  Without stacking, the datasets come back in the order of the
+observations.  With stacking, each worker reduces one contiguous share of the
+observations and stacks it into an empty copy of the reference, and only
+these ``n_jobs`` partial stacks are pickled back (not one 3D dataset per
+observation) and stacked in share order: the observations enter the sums in
+the serial order, only grouped differently (identical counts and masks,
+float sums equal to rounding).
 """
 import logging
 
+import numpy as np
 from astropy.coordinates import Angle
 
 from .core import Maker
@@ -32,6 +38,10 @@ class DatasetsMaker(Maker):
         return them as `~gammalike.datasets.Datasets` (named by obs_id).
     n_jobs : int, optional
         Processes used (None: `gammalike.utils.parallel.N_JOBS_DEFAULT`; -1: all CPUs).
+        With ``stack_datasets`` and an empty reference, each process stacks a
+        contiguous share of the observations and returns one partial stack.
+        Starting processes costs ~0.5 s: a few observations are reduced
+        faster serially.
     cutout_mode : {"trim", "partial"}
         Mode of the per-observation cut-out of the reference geometry.
     cutout_width : `~astropy.coordinates.Angle` or str, optional
@@ -80,6 +90,10 @@ class DatasetsMaker(Maker):
         if width is None or geom is None or not hasattr(geom, "cutout"):
             return dataset.copy(name=name)
         position = observation.get_pointing_icrs()
+        frame = getattr(geom, "frame", None)
+        if frame in ("icrs", "galactic"):
+            # once here rather than once per map of the dataset inside `cutout`
+            position = position.transform_to(frame)
         try:
             return dataset.cutout(position=position, width=width, mode=self.cutout_mode, name=name)
         except ValueError:
@@ -96,6 +110,16 @@ class DatasetsMaker(Maker):
     def _task(self, dataset, observation):
         # MapDataset.stack applies each dataset's background model itself
         return self.make_dataset(dataset, observation)
+
+    def _stack_chunk(self, observations, dataset, progress=None):
+        """Reduce ``observations`` (in order) and stack them into a copy of ``dataset`` (worker side)."""
+        stacked = dataset.copy(name=dataset.name)
+        for obs in observations:
+            name = str(obs.obs_id) if obs.obs_id is not None else None
+            stacked.stack(self.make_dataset(self._reference_for(dataset, obs, name), obs))
+            if progress is not None:
+                progress()
+        return stacked
 
     def run(self, dataset, observations, datasets=None):
         """Reduce all observations.
@@ -115,11 +139,20 @@ class DatasetsMaker(Maker):
             One stacked dataset (named like the reference) or one dataset per observation.
         """
         from ..datasets import Datasets
-        from ..utils.parallel import run_multiprocessing
+        from ..utils.parallel import n_jobs_or_default, run_in_chunks, run_multiprocessing
 
         observations = list(observations)
         if not observations:
             raise ValueError("DatasetsMaker.run: no observations")
+        n_jobs = min(n_jobs_or_default(self.n_jobs), len(observations))
+        if self.stack_datasets and n_jobs > 1 and _is_blank(dataset):
+            partials = run_in_chunks(self._stack_chunk, observations, n_jobs=n_jobs, desc="Data reduction",
+                                     args=(dataset,))
+            stacked = dataset.copy(name=dataset.name)
+            for partial in partials:
+                stacked.stack(partial)
+            return Datasets([stacked])
+
         inputs = []
         for obs in observations:
             name = str(obs.obs_id) if obs.obs_id is not None else None
@@ -139,3 +172,24 @@ class DatasetsMaker(Maker):
         for result in results:
             out.append(result)
         return out
+
+
+def _is_blank(dataset):
+    """True if stacking into ``dataset`` keeps nothing of its own content.
+
+    `stack` drops the counts, background and exposure outside a dataset's
+    safe mask, but keeps its IRF maps' exposure: a dataset with no safe bin
+    and zero IRF exposures (as `MapDataset.create` / `SpectrumDataset.create`
+    make) can start any number of partial stacks without being counted twice.
+    """
+    mask = getattr(dataset, "mask_safe", None)
+    if mask is None or np.any(np.asarray(getattr(mask, "data", mask))):
+        return False
+    for key in ("psf", "edisp"):
+        irf = getattr(dataset, key, None)
+        exposure = getattr(irf, "exposure_map", None) if irf is not None else None
+        if exposure is None and irf is not None:
+            exposure = getattr(irf, "exposure", None)
+        if exposure is not None and np.any(np.asarray(getattr(exposure, "data", exposure))):
+            return False
+    return True

@@ -6,6 +6,12 @@ intervals).  Results always come back in the order of the inputs, so a
 caller that combines them in order gets bit-identical results with any
 ``n_jobs``.
 
+`run_in_chunks` hands each process one contiguous share of the inputs and
+gets one result per share back: for reductions whose per-input results are
+large but combine into one (stacking datasets), so that only ``n_jobs``
+results are pickled back.  Workers report progress per input through a
+queue, so the progress bar still counts inputs.
+
 The number of jobs defaults to `N_JOBS_DEFAULT` (1); the progress bar can be
 switched off globally with `SHOW_PROGRESS_BAR` or per call.
 """
@@ -13,7 +19,10 @@ import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["run_multiprocessing", "N_JOBS_DEFAULT", "SHOW_PROGRESS_BAR", "progress_bar", "n_jobs_or_default"]
+__all__ = [
+    "run_multiprocessing", "run_in_chunks", "split_in_chunks", "N_JOBS_DEFAULT", "SHOW_PROGRESS_BAR",
+    "progress_bar", "n_jobs_or_default",
+]
 
 log = logging.getLogger(__name__)
 
@@ -66,13 +75,110 @@ class _NoBar:
         return False
 
 
-def _init_worker(blas_threads):
+#: progress queue of a worker process started by `run_in_chunks`
+_PROGRESS_QUEUE = None
+
+
+def _init_worker(blas_threads, progress_queue=None):
     """Each worker gets its own BLAS thread budget (no oversubscription of the cores)."""
+    global _PROGRESS_QUEUE
+    _PROGRESS_QUEUE = progress_queue
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
         return
     threadpool_limits(limits=blas_threads)
+
+
+def _report_progress(n=1):
+    """Tell the parent process that ``n`` more inputs are done (worker side of `run_in_chunks`)."""
+    if _PROGRESS_QUEUE is not None:
+        _PROGRESS_QUEUE.put(n)
+
+
+def _call_chunk(func, chunk, args):
+    return func(chunk, *args, progress=_report_progress)
+
+
+def split_in_chunks(inputs, n_chunks):
+    """``inputs`` cut into ``n_chunks`` contiguous lists whose lengths differ by at most one.
+
+    The split depends only on ``len(inputs)`` and ``n_chunks`` (deterministic):
+    combining the chunk results in chunk order visits the inputs in their order.
+    """
+    inputs = list(inputs)
+    n_chunks = max(1, min(int(n_chunks), len(inputs)))
+    size, extra = divmod(len(inputs), n_chunks)
+    chunks, start = [], 0
+    for k in range(n_chunks):
+        stop = start + size + (1 if k < extra else 0)
+        chunks.append(inputs[start:stop])
+        start = stop
+    return chunks
+
+
+def run_in_chunks(func, inputs, n_jobs=None, desc=None, args=(), show_progress_bar=None, mp_context=None):
+    """Call ``func(chunk, *args, progress=...)`` on ``n_jobs`` contiguous chunks of ``inputs``.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(chunk, *args, progress)`` processes the list ``chunk`` and
+        calls ``progress()`` after each input (drives the progress bar);
+        picklable when ``n_jobs > 1``.
+    inputs : iterable
+        Inputs, split with `split_in_chunks`.
+    n_jobs : int, optional
+        Number of processes and chunks (None: `N_JOBS_DEFAULT`; -1: all CPUs);
+        with 1, ``func`` runs once on all inputs in this process.
+    desc : str, optional
+        Progress bar label.
+    args : tuple
+        Extra positional arguments of ``func`` (pickled once per chunk).
+    show_progress_bar : bool, optional
+        Override `SHOW_PROGRESS_BAR`.
+    mp_context : str, optional
+        Multiprocessing start method.
+
+    Returns
+    -------
+    results : list
+        One result per chunk, in chunk order.
+    """
+    inputs = list(inputs)
+    n_jobs = min(n_jobs_or_default(n_jobs), max(len(inputs), 1))
+    disable = None if show_progress_bar is None else not show_progress_bar
+    chunks = split_in_chunks(inputs, n_jobs)
+    with progress_bar(total=len(inputs), desc=desc, disable=disable) as bar:
+        if n_jobs == 1:
+            return [func(chunk, *args, progress=lambda n=1: bar.update(n)) for chunk in chunks]
+        import multiprocessing
+        import queue as queue_module
+        from concurrent.futures import wait, FIRST_COMPLETED
+
+        context = multiprocessing.get_context(mp_context) if mp_context else multiprocessing.get_context()
+        progress_queue = context.Queue()
+        blas_threads = max(1, (os.cpu_count() or 1) // n_jobs)
+        log.debug("run_in_chunks: %d inputs in %d chunks", len(inputs), len(chunks))
+        with ProcessPoolExecutor(max_workers=n_jobs, mp_context=context, initializer=_init_worker,
+                                 initargs=(blas_threads, progress_queue)) as executor:
+            futures = [executor.submit(_call_chunk, func, chunk, tuple(args)) for chunk in chunks]
+            pending, done = set(futures), 0
+            while pending:
+                _, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                # once all chunks succeeded, wait for the last progress messages still in the pipe
+                settle = not pending and not any(f.exception() is not None for f in futures)
+                while True:
+                    try:
+                        n = progress_queue.get(timeout=0.5) if settle and done < len(inputs) \
+                            else progress_queue.get_nowait()
+                    except queue_module.Empty:
+                        break
+                    done += n
+                    bar.update(n)
+            results = [future.result() for future in futures]
+        progress_queue.close()
+    return results
 
 
 def _call_star(args):

@@ -101,24 +101,24 @@ def test_position_and_frame():
 def test_gaussian_normalisation_and_value():
     model = GaussianSpatialModel(sigma="0.2 deg")
     # integral over the sky = 1 (small-angle normalisation)
-    assert _solid_angle_integral(model, 2.0) == pytest.approx(1.0, rel=1e-4)
+    assert _solid_angle_integral(model, 2.0) == pytest.approx(1.0, rel=1e-4, abs=0)
     # at one sigma the brightness falls by exp(-1/2)
     peak = model(0 * u.deg, 0 * u.deg)
     one_sigma = model(0.2 * u.deg, 0 * u.deg)
-    assert (one_sigma / peak).value == pytest.approx(np.exp(-0.5), rel=1e-6)
+    assert (one_sigma / peak).value == pytest.approx(np.exp(-0.5), rel=1e-6, abs=0)
     assert peak.unit == u.Unit("sr-1")
     # peak value 1 / (2 pi sigma^2)
-    assert peak.value == pytest.approx(1 / (2 * np.pi * np.radians(0.2) ** 2), rel=1e-12)
+    assert peak.value == pytest.approx(1 / (2 * np.pi * np.radians(0.2) ** 2), rel=1e-12, abs=0)
     elongated = GaussianSpatialModel(sigma="0.2 deg", e=0.6, phi="0 deg")
-    assert _solid_angle_integral(elongated, 2.0) == pytest.approx(1.0, rel=1e-4)
+    assert _solid_angle_integral(elongated, 2.0) == pytest.approx(1.0, rel=1e-4, abs=0)
     # major axis north (phi = 0): one sigma along lat, 0.8 sigma along lon
     ratio_north = elongated(0 * u.deg, 0.2 * u.deg) / elongated(0 * u.deg, 0 * u.deg)
     ratio_east = elongated(0.16 * u.deg, 0 * u.deg) / elongated(0 * u.deg, 0 * u.deg)
-    assert ratio_north.value == pytest.approx(np.exp(-0.5), rel=1e-4)
-    assert ratio_east.value == pytest.approx(np.exp(-0.5), rel=1e-4)
+    assert ratio_north.value == pytest.approx(np.exp(-0.5), rel=1e-4, abs=0)
+    assert ratio_east.value == pytest.approx(np.exp(-0.5), rel=1e-4, abs=0)
     # phi = 90 deg: major axis east
     east = GaussianSpatialModel(sigma="0.2 deg", e=0.6, phi="90 deg")
-    assert (east(0.2 * u.deg, 0 * u.deg) / east(0 * u.deg, 0 * u.deg)).value == pytest.approx(np.exp(-0.5), rel=1e-4)
+    assert (east(0.2 * u.deg, 0 * u.deg) / east(0 * u.deg, 0 * u.deg)).value == pytest.approx(np.exp(-0.5), rel=1e-4, abs=0)
 
 
 def test_call_with_skycoord():
@@ -126,7 +126,7 @@ def test_call_with_skycoord():
     coord = SkyCoord(83.63 * u.deg, 22.11 * u.deg).galactic
     # 0.1 deg north of the centre: exp(-1/2) of the peak, whatever the SkyCoord's frame
     ratio = model(coord) / model(83.63 * u.deg, 22.01 * u.deg)
-    assert ratio.value == pytest.approx(np.exp(-0.5), rel=1e-5)
+    assert ratio.value == pytest.approx(np.exp(-0.5), rel=1e-5, abs=0)
 
 
 @pytest.mark.parametrize("eta", [0.2, 0.5, 1.0])
@@ -134,15 +134,15 @@ def test_generalized_gaussian(eta):
     model = GeneralizedGaussianSpatialModel(r_0="0.1 deg", eta=eta)
     # closed-form normalisation 1 / (2 pi r_0^2 eta Gamma(2 eta)) integrates to 1
     assert _solid_angle_integral(model, 3.0 if eta == 1 else 1.0, n=1201 if eta == 1 else 601) == pytest.approx(
-        1.0, rel=2e-3)
+        1.0, rel=2e-3, abs=0)
     # at r = r_0 the profile is exp(-1) of the centre
     ratio = model(0.1 * u.deg, 0 * u.deg) / model(0 * u.deg, 0 * u.deg)
-    assert ratio.value == pytest.approx(np.exp(-1), rel=1e-6)
+    assert ratio.value == pytest.approx(np.exp(-1), rel=1e-6, abs=0)
     # evaluation radius contains all but 1e-6: Gamma(2 eta, u) / Gamma(2 eta)
     from scipy.special import gammaincc
 
     radius = model.evaluation_radius.deg
-    assert gammaincc(2 * eta, (radius / 0.1) ** (1 / eta)) == pytest.approx(1e-6, rel=1e-3)
+    assert gammaincc(2 * eta, (radius / 0.1) ** (1 / eta)) == pytest.approx(1e-6, rel=1e-3, abs=0)
 
 
 def test_generalized_gaussian_eta_half_is_gaussian():
@@ -150,32 +150,32 @@ def test_generalized_gaussian_eta_half_is_gaussian():
     gg = GeneralizedGaussianSpatialModel(r_0="0.2 deg", eta=0.5)
     g = GaussianSpatialModel(sigma=f"{0.2 / np.sqrt(2)} deg")
     lon = np.linspace(0, 0.5, 7) * u.deg
-    assert np.allclose(gg(lon, 0 * u.deg), g(lon, 0 * u.deg), rtol=1e-10)
+    assert np.allclose(gg(lon, 0 * u.deg), g(lon, 0 * u.deg), rtol=1e-10, atol=0)
 
 
 def test_disk_normalisation_and_edge():
     model = DiskSpatialModel(r_0="0.5 deg")
-    assert _solid_angle_integral(model, 0.7, n=1001) == pytest.approx(1.0, rel=3e-3)
+    assert _solid_angle_integral(model, 0.7, n=1001) == pytest.approx(1.0, rel=3e-3, abs=0)
     assert model(0.6 * u.deg, 0 * u.deg).value == pytest.approx(0, abs=1e-6)
     inside = 1 / (2 * np.pi * (1 - np.cos(np.radians(0.5))))
     # default edge_width 0.01 changes the normalisation by ~1e-5 only
-    assert model(0.4 * u.deg, 0 * u.deg).value == pytest.approx(inside, rel=1e-4)
+    assert model(0.4 * u.deg, 0 * u.deg).value == pytest.approx(inside, rel=1e-4, abs=0)
     # edge_width is the 95 % -> 5 % width (relative to r_0), centred on r_0
     smooth = DiskSpatialModel(r_0="0.5 deg", edge_width=0.2)
     centre = smooth(0 * u.deg, 0 * u.deg).value
-    assert smooth(0.45 * u.deg, 0 * u.deg).value / centre == pytest.approx(0.95, rel=1e-3)
-    assert smooth(0.55 * u.deg, 0 * u.deg).value / centre == pytest.approx(0.05, rel=1e-2)
-    assert smooth(0.5 * u.deg, 0 * u.deg).value / centre == pytest.approx(0.5, rel=1e-3)
+    assert smooth(0.45 * u.deg, 0 * u.deg).value / centre == pytest.approx(0.95, rel=1e-3, abs=0)
+    assert smooth(0.55 * u.deg, 0 * u.deg).value / centre == pytest.approx(0.05, rel=1e-2, abs=0)
+    assert smooth(0.5 * u.deg, 0 * u.deg).value / centre == pytest.approx(0.5, rel=1e-3, abs=0)
     # normalisation with the smooth edge (closed form pi^3 k^2 / 12 term) is exact
-    assert _solid_angle_integral(smooth, 0.9, n=901) == pytest.approx(1.0, rel=1e-4)
+    assert _solid_angle_integral(smooth, 0.9, n=901) == pytest.approx(1.0, rel=1e-4, abs=0)
     sharp = DiskSpatialModel(r_0="0.5 deg", edge_width=0)
-    assert sharp(0.4999 * u.deg, 0 * u.deg).value == pytest.approx(inside, rel=1e-10)
+    assert sharp(0.4999 * u.deg, 0 * u.deg).value == pytest.approx(inside, rel=1e-10, abs=0)
     assert sharp(0.5001 * u.deg, 0 * u.deg).value == 0
     # elliptical disk: semi-minor axis r_0 sqrt(1 - e^2) = 0.4 deg at phi = 0 (east-west)
     ellipse = DiskSpatialModel(r_0="0.5 deg", e=0.6, edge_width=0)
     assert ellipse(0.39 * u.deg, 0 * u.deg).value > 0 and ellipse(0.41 * u.deg, 0 * u.deg).value == 0
     assert ellipse(0 * u.deg, 0.49 * u.deg).value > 0 and ellipse(0 * u.deg, 0.51 * u.deg).value == 0
-    assert _solid_angle_integral(ellipse, 0.7, n=1001) == pytest.approx(1.0, rel=3e-3)
+    assert _solid_angle_integral(ellipse, 0.7, n=1001) == pytest.approx(1.0, rel=3e-3, abs=0)
 
 
 def test_constant():
@@ -185,7 +185,7 @@ def test_constant():
     geom = WcsGeom.create(npix=(10, 5), binsz=1, frame="galactic")
     m = model.integrate_geom(geom)
     # value * pixel solid angle
-    assert np.allclose(m.data, 2 * geom.solid_angle().to_value("sr"))
+    assert np.allclose(m.data, 2 * geom.solid_angle().to_value("sr"), atol=0)
 
 
 def test_angular_separation_and_position_angle():
@@ -267,8 +267,8 @@ def test_position_error():
     # uncorrelated errors: 0.2 deg in lon (0.1 deg on the sky at lat 60), 0.05 deg in lat
     model.covariance = np.diag([0.2 ** 2, 0.05 ** 2])
     region = model.position_error
-    assert region.width.to_value("deg") == pytest.approx(2 * 0.1, rel=1e-6)
-    assert region.height.to_value("deg") == pytest.approx(2 * 0.05, rel=1e-6)
+    assert region.width.to_value("deg") == pytest.approx(2 * 0.1, rel=1e-6, abs=0)
+    assert region.height.to_value("deg") == pytest.approx(2 * 0.05, rel=1e-6, abs=0)
     assert region.angle.to_value("deg") == pytest.approx(0, abs=1e-6)
     # fully correlated east / north errors: ellipse along PA 45 deg, minor axis 0
     model = PointSpatialModel(lon_0="0 deg", lat_0="0 deg")

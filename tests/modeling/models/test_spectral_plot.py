@@ -32,7 +32,7 @@ def test_plot_yunits_energy_power_and_old_keyword():
     ydata = ax.lines[0].get_ydata(orig=False)
     e2dnde_1tev = (model(1 * u.TeV) * (1 * u.TeV) ** 2).to_value("erg cm-2 s-1")
     xdata = ax.lines[0].get_xdata(orig=False)
-    assert np.interp(0.0, np.log(xdata), ydata) == pytest.approx(e2dnde_1tev, rel=1e-2)
+    assert np.interp(0.0, np.log(xdata), ydata) == pytest.approx(e2dnde_1tev, rel=1e-2, abs=0)
     assert "erg" in ax.get_ylabel()
     # seed 001: energy_range and energy_power
     ax2 = model.plot(energy_range=[0.01, 120] * u.TeV, energy_power=2, ax=plt.figure().gca())

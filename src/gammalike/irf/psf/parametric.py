@@ -146,16 +146,58 @@ class ParametricPSF(PSF):
                 return False
         return all(np.allclose(self._pars[n], other._pars[n], **kwargs) for n in self.par_names)
 
-    def _containment_radius_bisect(self, fraction, energy, offset, r_max):
+    # ------------------------------------------------------------------ evaluation
+    # The parameters depend on (energy, offset) only: they are interpolated once
+    # on the broadcast (energy, offset) grid and the formulas broadcast over
+    # ``rad`` / ``fraction`` (a PSF map evaluates ~100 rad values per pixel).
+    # Subclasses implement ``_formula_pars(energy, offset)`` (a tuple of arrays on that
+    # grid), ``_value(rad, pars)``, ``_containment(rad, pars)`` and
+    # ``_radius(fraction, pars)``.
+
+    def _grid_pars(self, energy, offset):
+        """Parameters on the broadcast (energy, offset) grid, axes only broadcast kept at length 1."""
+        return self._formula_pars(_compact(energy), _compact(offset))
+
+    def _apply(self, method, x, energy, offset):
+        x = np.asarray(x, float)
+        shape = np.broadcast_shapes(x.shape, np.shape(energy), np.shape(offset))
+        value = method(x, self._grid_pars(energy, offset))
+        if value.shape != shape:
+            value = np.array(np.broadcast_to(value, shape))
+        return value
+
+    def _evaluate_float(self, rad, energy, offset):
+        return self._apply(self._value, rad, energy, offset)
+
+    def _containment_float(self, rad, energy, offset):
+        return self._apply(self._containment, rad, energy, offset)
+
+    def _containment_radius_float(self, fraction, energy, offset):
+        return self._apply(self._radius, fraction, energy, offset)
+
+    def _radius_bisect(self, fraction, pars, r_max):
         """Invert the containment by vectorized bisection in [0, r_max] (deg)."""
-        lo = np.zeros_like(fraction)
-        hi = np.broadcast_to(r_max, fraction.shape).astype(float)
+        shape = np.broadcast_shapes(fraction.shape, np.shape(r_max))
+        lo = np.zeros(shape)
+        hi = np.broadcast_to(r_max, shape).astype(float)
         for _ in range(50):
             mid = 0.5 * (lo + hi)
-            below = self._containment_float(mid, energy, offset) < fraction
+            below = self._containment(mid, pars) < fraction
             lo = np.where(below, mid, lo)
             hi = np.where(below, hi, mid)
         return 0.5 * (lo + hi)
+
+
+def _compact(values):
+    """Float array with every axis that is only broadcast (stride 0, e.g. from
+    `numpy.broadcast_arrays`) reduced to length 1, so that the parameters are
+    not interpolated repeatedly along it."""
+    values = np.asarray(values, float)
+    if values.ndim == 0 or 0 not in values.strides:
+        return values
+    index = tuple(slice(0, 1) if (stride == 0 and n > 1) else slice(None)
+                  for stride, n in zip(values.strides, values.shape))
+    return values[index]
 
 
 class EnergyDependentMultiGaussPSF(ParametricPSF):
@@ -166,9 +208,9 @@ class EnergyDependentMultiGaussPSF(ParametricPSF):
     par_names = ("scale", "sigma_1", "ampl_2", "sigma_2", "ampl_3", "sigma_3")
     par_units = {"sigma_1": u.deg, "sigma_2": u.deg, "sigma_3": u.deg}
 
-    def _components(self, energy, offset):
-        """Per-component (weight fraction, sigma in deg) at the given energies / offsets."""
-        p = self.evaluate_parameters(energy, offset)
+    def _formula_pars(self, energy, offset):
+        """Per-component (weight fractions, sigmas in deg) and validity at the given energies / offsets."""
+        p = self.evaluate_parameters(*np.broadcast_arrays(energy, offset))
         sigmas = [np.clip(p["sigma_1"], 0, None), np.clip(p["sigma_2"], 0, None), np.clip(p["sigma_3"], 0, None)]
         ampls = [np.ones_like(sigmas[0]), np.clip(p["ampl_2"], 0, None), np.clip(p["ampl_3"], 0, None)]
         weights = [a * s ** 2 for a, s in zip(ampls, sigmas)]
@@ -178,36 +220,29 @@ class EnergyDependentMultiGaussPSF(ParametricPSF):
             fractions = [np.where(valid, w / total, 0.0) for w in weights]
         return fractions, sigmas, valid
 
-    def _evaluate_float(self, rad, energy, offset):
-        rad, energy, offset = np.broadcast_arrays(
-            np.asarray(rad, float), np.asarray(energy, float), np.asarray(offset, float)
-        )
-        fractions, sigmas, _ = self._components(energy, offset)
-        value = np.zeros(rad.shape)
+    @staticmethod
+    def _value(rad, pars):
+        fractions, sigmas, _ = pars
+        value = 0.0
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             for f, s in zip(fractions, sigmas):
                 term = f * np.exp(-0.5 * rad ** 2 / s ** 2) / (2 * np.pi * s ** 2 * DEG2_TO_SR)
-                value += np.where(s > 0, term, 0.0)
+                value = value + np.where(s > 0, term, 0.0)
         return value
 
-    def _containment_float(self, rad, energy, offset):
-        rad, energy, offset = np.broadcast_arrays(
-            np.asarray(rad, float), np.asarray(energy, float), np.asarray(offset, float)
-        )
-        fractions, sigmas, _ = self._components(energy, offset)
-        value = np.zeros(rad.shape)
+    @staticmethod
+    def _containment(rad, pars):
+        fractions, sigmas, _ = pars
+        value = 0.0
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             for f, s in zip(fractions, sigmas):
-                value += np.where(s > 0, f * -np.expm1(-0.5 * rad ** 2 / s ** 2), 0.0)
+                value = value + np.where(s > 0, f * -np.expm1(-0.5 * rad ** 2 / s ** 2), 0.0)
         return value
 
-    def _containment_radius_float(self, fraction, energy, offset):
-        fraction, energy, offset = np.broadcast_arrays(
-            np.asarray(fraction, float), np.asarray(energy, float), np.asarray(offset, float)
-        )
-        _, sigmas, valid = self._components(energy, offset)
+    def _radius(self, fraction, pars):
+        _, sigmas, valid = pars
         r_max = 10 * np.maximum(np.maximum(sigmas[0], sigmas[1]), sigmas[2])
-        radius = self._containment_radius_bisect(fraction, energy, offset, r_max)
+        radius = self._radius_bisect(fraction, pars, r_max)
         ok = valid & (fraction < 1) & (fraction >= 0)
         return np.where(ok, radius, np.nan)
 
@@ -220,34 +255,28 @@ class PSFKing(ParametricPSF):
     par_names = ("gamma", "sigma")
     par_units = {"sigma": u.deg}
 
-    def _pars_at(self, energy, offset):
-        p = self.evaluate_parameters(energy, offset)
+    def _formula_pars(self, energy, offset):
+        p = self.evaluate_parameters(*np.broadcast_arrays(energy, offset))
         gamma, sigma = p["gamma"], p["sigma"]
         valid = (gamma > 1) & (sigma > 0)
         return np.where(valid, gamma, 2.0), np.where(valid, sigma, 1.0), valid
 
-    def _evaluate_float(self, rad, energy, offset):
-        rad, energy, offset = np.broadcast_arrays(
-            np.asarray(rad, float), np.asarray(energy, float), np.asarray(offset, float)
-        )
-        gamma, sigma, valid = self._pars_at(energy, offset)
+    @staticmethod
+    def _value(rad, pars):
+        gamma, sigma, valid = pars
         s2 = sigma ** 2
         value = (1 - 1 / gamma) * (1 + rad ** 2 / (2 * gamma * s2)) ** -gamma / (2 * np.pi * s2 * DEG2_TO_SR)
         return np.where(valid, value, 0.0)
 
-    def _containment_float(self, rad, energy, offset):
-        rad, energy, offset = np.broadcast_arrays(
-            np.asarray(rad, float), np.asarray(energy, float), np.asarray(offset, float)
-        )
-        gamma, sigma, valid = self._pars_at(energy, offset)
+    @staticmethod
+    def _containment(rad, pars):
+        gamma, sigma, valid = pars
         value = 1 - (1 + rad ** 2 / (2 * gamma * sigma ** 2)) ** (1 - gamma)
         return np.where(valid, value, 0.0)
 
-    def _containment_radius_float(self, fraction, energy, offset):
-        fraction, energy, offset = np.broadcast_arrays(
-            np.asarray(fraction, float), np.asarray(energy, float), np.asarray(offset, float)
-        )
-        gamma, sigma, valid = self._pars_at(energy, offset)
+    @staticmethod
+    def _radius(fraction, pars):
+        gamma, sigma, valid = pars
         with np.errstate(invalid="ignore", divide="ignore"):
             r2 = 2 * gamma * sigma ** 2 * ((1 - fraction) ** (1 / (1 - gamma)) - 1)
         ok = valid & (fraction < 1) & (fraction >= 0)

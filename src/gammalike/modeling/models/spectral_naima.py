@@ -142,6 +142,11 @@ class NaimaSpectralModel(SpectralModel):
         luminosity = synchrotron.flux(field["energy"], distance=0 * u.cm)
         density = luminosity / (4 * np.pi * radius ** 2 * c) * _SSC_DENSITY_FACTOR
         field["photon_density"] = density.to(field["photon_density"].unit)
+        # naima memoizes fluxes on the particle parameters, not on the seed fields:
+        # a field changed in place would otherwise return a stale (cached) spectrum
+        cache = getattr(self.radiative_model, "_cache", None)
+        if isinstance(cache, dict):
+            cache.clear()
 
     def evaluate(self, energy, *pars):
         """dN/dE (cm-2 s-1 TeV-1) at ``energy`` (TeV floats, any shape) for parameter floats."""
