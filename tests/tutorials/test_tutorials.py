@@ -144,15 +144,13 @@ def test_map_fitting_2d_counts(tmp_path_factory):
     assert _number(r"Total counts\s*:\s*([\d.]+)", stdout) == 85625
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="seed-004 2D fit lands in another local minimum of our likelihood "
-    "(lon -0.0546, lat -0.0464, stat 170088.57), see docs/dev/status.md issue 4",
-)
 def test_map_fitting_2d_amplitude(tmp_path_factory):
     stdout, _ = _run("map_fitting_2d", tmp_path_factory)
-    # issue 4 / issue 7: amplitude 4.147e-11 +- 2.22e-12 cm-2 s-1, lon_0 -0.04761, lat_0 -0.05357
+    # Seed 004's own printout (amplitude 4.1789e-11, lon_0 -0.05477, lat_0 -0.05362, stat 170089.04):
+    # the likelihood has several local minima and from the seed's start we reach the one the seed
+    # prints; the issue's 4.147e-11 / -0.04761 / -0.05357 is the current release's, reproduced when
+    # the fit starts there (tests/makers/test_reduction.py::test_seed004_fit_reference_minimum).
     # (abs=0: pytest.approx's default absolute tolerance 1e-12 would swallow a 1e-11 amplitude)
-    assert _number(r"GC-1 amplitude = ([-\d.e+]+)", stdout) == pytest.approx(4.147e-11, rel=5e-3, abs=0)
-    assert _number(r"GC-1 lon_0 = ([-\d.e+]+)", stdout) == pytest.approx(-0.04761, abs=1e-3)
-    assert _number(r"GC-1 lat_0 = ([-\d.e+]+)", stdout) == pytest.approx(-0.05357, abs=1e-3)
+    assert _number(r"GC-1 amplitude = ([-\d.e+]+)", stdout) == pytest.approx(4.1789e-11, rel=5e-3, abs=0)
+    assert _number(r"GC-1 lon_0 = ([-\d.e+]+)", stdout) == pytest.approx(-0.05477, abs=2e-4)
+    assert _number(r"GC-1 lat_0 = ([-\d.e+]+)", stdout) == pytest.approx(-0.05362, abs=2e-4)

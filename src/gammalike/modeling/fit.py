@@ -176,12 +176,19 @@ def _merge_models(models_list):
 
 
 def _initial_step(par):
-    """Initial MIGRAD step of a factor: the known error, else 10 % of the factor."""
+    """Initial MIGRAD step of a factor: the known error, else iminuit's own default.
+
+    iminuit's default (1 % of the value, 0.1 for a zero value) is what a fit
+    without known errors gets in the reference implementation's release that
+    printed seed 004: on that likelihood, which has several local minima a few
+    hundredths of a degree apart, it reaches the seed's printed minimum from the
+    seed's start, where a 10 % step reaches another one.
+    """
     error = par.factor_error
     if np.isfinite(error) and error > 0:
         return error
     factor = abs(par.factor)
-    return 0.1 * factor if factor > 0 else 0.1
+    return 0.01 * factor if factor > 0 else 0.1
 
 
 class Fit:
