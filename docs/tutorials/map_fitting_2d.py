@@ -180,8 +180,11 @@ analysis.datasets["stacked"].background_model.parameters["tilt"].frozen = True
 # To run the fit
 analysis.run_fit()
 print(analysis.fit_result)
-# Reference: total stat : 170089.04 (gammapy 1.1; the gammalike fit from this
-# start reaches a neighbouring local minimum, see docs/dev/status.md, issue 4)
+# Reference: total stat : 170089.04, as printed by the seed.  (The likelihood
+# has several local minima a few hundredths of a degree apart, from the
+# bilinear split of the point source over four pixels; from this start the fit
+# reaches the one the seed prints.  A later reference release reaches another,
+# amplitude 4.147e-11 at (-0.0476, -0.0536): see docs/dev/status.md, issue 4.)
 
 # To see the best fit values along with the errors
 print(analysis.models.to_parameters_table())
