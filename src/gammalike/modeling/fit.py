@@ -22,7 +22,8 @@ from .covariance import Covariance
 from .fit_result import CovarianceResult, FitResult, OptimizeResult
 from .iminuit_backend import confidence_iminuit, covariance_iminuit, optimize_iminuit
 from .parameter import Parameter, Parameters
-from .scipy_backend import covariance_scipy, optimize_scipy, refine_covariance
+from .hessian import refine_covariance
+from .scipy_backend import covariance_scipy, optimize_scipy
 
 __all__ = ["Fit"]
 
@@ -212,7 +213,7 @@ class Fit:
         scipy: none (numerical Hessian).
         Both: ``refine`` (default True): check the backend's covariance in
         its decorrelated coordinates and re-measure it there when the check
-        fails (see `~gammalike.modeling.scipy_backend.refine_covariance`).
+        fails (see `~gammalike.modeling.hessian.refine_covariance`).
         HESSE alone can be 2x off for strongly correlated parameters (e.g. a
         log-parabola with its reference energy far from the data).
     confidence_opts : dict, optional
