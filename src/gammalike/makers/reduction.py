@@ -116,7 +116,7 @@ class DatasetsMaker(Maker):
         stacked = dataset.copy(name=dataset.name)
         for obs in observations:
             name = str(obs.obs_id) if obs.obs_id is not None else None
-            stacked.stack(self.make_dataset(self._reference_for(dataset, obs, name), obs))
+            stacked = _stack_into(stacked, self.make_dataset(self._reference_for(dataset, obs, name), obs))
             if progress is not None:
                 progress()
         return stacked
@@ -150,7 +150,7 @@ class DatasetsMaker(Maker):
                                      args=(dataset,))
             stacked = dataset.copy(name=dataset.name)
             for partial in partials:
-                stacked.stack(partial)
+                stacked = _stack_into(stacked, partial)
             return Datasets([stacked])
 
         inputs = []
@@ -159,19 +159,49 @@ class DatasetsMaker(Maker):
             inputs.append((self._reference_for(dataset, obs, name), obs))
 
         if self.stack_datasets:
-            stacked = dataset.copy(name=dataset.name)
+            stacked = [dataset.copy(name=dataset.name)]
 
             def add(result):
-                stacked.stack(result)
+                stacked[0] = _stack_into(stacked[0], result)
 
             run_multiprocessing(self._task, inputs, n_jobs=self.n_jobs, desc="Data reduction", callback=add)
-            return Datasets([stacked])
+            return Datasets(stacked)
 
         results = run_multiprocessing(self._task, inputs, n_jobs=self.n_jobs, desc="Data reduction")
         out = Datasets() if datasets is None else datasets
         for result in results:
             out.append(result)
         return out
+
+
+def _stack_into(stacked, other):
+    """Stack ``other`` into ``stacked`` and return the stack.
+
+    A background maker may turn each dataset ON/OFF (reflected regions, ring):
+    the stack then becomes ON/OFF too, starting from the blank reference with
+    zero OFF counts, instead of silently dropping the OFF counts.
+    """
+    if getattr(other, "counts_off", None) is not None and not hasattr(stacked, "counts_off"):
+        if not _is_blank(stacked):
+            raise TypeError(
+                f"DatasetsMaker: cannot stack the ON/OFF dataset {other.name!r} into {stacked.name!r}, a "
+                f"{type(stacked).__name__} with content of its own; give an empty reference dataset"
+            )
+        stacked = _blank_on_off(stacked, type(other))
+    stacked.stack(other)
+    return stacked
+
+
+def _blank_on_off(dataset, cls):
+    """An ON/OFF copy of the blank ``dataset``: zero OFF counts and acceptances."""
+    counts_off = dataset.counts.copy()
+    counts_off.data = np.zeros(counts_off.data.shape)
+    acceptance = counts_off.copy()
+    if hasattr(cls, "from_spectrum_dataset"):
+        return cls.from_spectrum_dataset(dataset=dataset, acceptance=acceptance, acceptance_off=acceptance.copy(),
+                                         counts_off=counts_off, name=dataset.name)
+    return cls.from_map_dataset(dataset, acceptance=acceptance, acceptance_off=acceptance.copy(),
+                                counts_off=counts_off, name=dataset.name)
 
 
 def _is_blank(dataset):
