@@ -164,6 +164,82 @@ def test_frozen_parameter_is_skipped(line):
     assert result.covariance_result.matrix.shape == (1, 1)
 
 
+class UnusedNormModel(ModelBase):
+    """A line plus a norm the statistic never sees (like a background norm of an
+    energy bin outside every fit mask)."""
+
+    _family = None
+    slope = Parameter("slope", 2e-11)
+    offset = Parameter("offset", 1.0)
+    norm_out = Parameter("norm_out", 1.0)
+
+    def evaluate(self, x):
+        slope, offset, _ = self.parameter_values()
+        return slope * x + offset
+
+
+@pytest.mark.parametrize("strategy", [1, 2])
+def test_parameter_without_effect_is_left_out(line, strategy, caplog):
+    """Without the check, MIGRAD's HESSE fails on the zero Hessian row: no errors at all."""
+    _, _, beta, cov = line
+    x, y, sigma = make_line_data()
+    model = UnusedNormModel(slope=1e-11, offset=0.5, norm_out=1.3)
+    dataset = Chi2Dataset(x, y, sigma, model)
+    with caplog.at_level("WARNING", logger="gammalike.modeling.fit"):
+        result = Fit(optimize_opts={"strategy": strategy}).run(dataset)
+    assert result.success
+    assert "1 free parameter(s) do not change the statistic" in caplog.text and "norm_out" in caplog.text
+    assert model.norm_out.value == 1.3 and not model.norm_out.frozen
+    assert np.isnan(model.norm_out.error)
+    assert model.slope.value == pytest.approx(beta[0], rel=1e-4, abs=0)
+    assert model.slope.error == pytest.approx(np.sqrt(cov[0, 0]), rel=1e-4, abs=0)
+    assert model.offset.error == pytest.approx(np.sqrt(cov[1, 1]), rel=1e-4, abs=0)
+    assert result.covariance_result.matrix.shape == (2, 2)
+    np.testing.assert_allclose(dataset.models.covariance.data[:2, :2], cov, rtol=1e-3)
+    # undefined variance, no correlation
+    assert np.isnan(dataset.models.covariance.data[2, 2])
+    assert np.all(dataset.models.covariance.data[2, :2] == 0)
+
+
+class GatedModel(ModelBase):
+    """``stat = ((a - 1) / 0.1) ** 2 + (a * (b - 2) / 0.2) ** 2``: b acts only once a != 0."""
+
+    _family = None
+    a = Parameter("a", 0.0)
+    b = Parameter("b", 0.0)
+
+
+class GatedDataset:
+    def __init__(self):
+        self.models = ToyModels([GatedModel()])
+
+    def stat_sum(self):
+        a, b = next(iter(self.models)).parameter_values()
+        return float(((a - 1) / 0.1) ** 2 + (a * (b - 2) / 0.2) ** 2)
+
+
+def test_parameter_inert_only_at_the_start_is_fitted(caplog):
+    dataset = GatedDataset()
+    model = next(iter(dataset.models))
+    with caplog.at_level("WARNING", logger="gammalike.modeling.fit"):
+        result = Fit().run(dataset)
+    assert result.success
+    assert "do not change the statistic" not in caplog.text
+    # closed form: minimum at a = 1, b = 2 (to 1 % of the errors: MIGRAD's tolerance);
+    # Hessian there diag(2 / 0.1**2, 2 / 0.2**2)
+    assert model.a.value == pytest.approx(1, abs=1e-3)
+    assert model.b.value == pytest.approx(2, abs=2e-3)
+    assert model.a.error == pytest.approx(0.1, rel=1e-3, abs=0)
+    assert model.b.error == pytest.approx(0.2, rel=1e-3, abs=0)
+
+
+def test_no_parameter_changes_the_statistic(line):
+    dataset, model, _, _ = line
+    dataset.sigma = np.full_like(dataset.sigma, np.inf)  # every bin weightless
+    with pytest.raises(ValueError, match="none of the free parameters changes the statistic"):
+        Fit().run(dataset)
+
+
 def test_poisson_cash_single_norm():
     rng = np.random.default_rng(1)
     x = np.ones(30)

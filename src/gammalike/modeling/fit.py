@@ -97,6 +97,44 @@ class _FitProblem:
         if len(self.free) == 0:
             raise ValueError(_NO_FREE)
 
+    def drop_inert(self):
+        """Leave out the free parameters that do not change the statistic.
+
+        E.g. the norm of a background energy bin outside every fit mask: such
+        a parameter has a zero row in the Hessian, which makes MIGRAD's
+        final HESSE, and so the whole fit, fail.  A parameter is inert when
+        one initial step of its factor leaves the statistic bit-identical.
+
+        Returns
+        -------
+        inert : list of `Parameter`
+        """
+        self.refresh()
+        self.check_free()
+        free = self.free
+        x0 = np.array([p.factor for p in free], dtype=float)
+        base = self.stat_sum()
+        inert = []
+        for idx, par in enumerate(free):
+            step = _initial_step(par)
+            if np.isfinite(par.factor_max) and x0[idx] + step > par.factor_max:
+                step = -step
+            x = x0.copy()
+            x[idx] += step
+            free.set_parameter_factors(x)
+            if self.stat_sum() == base:
+                inert.append(par)
+        free.set_parameter_factors(x0)
+        self.stat_sum()
+        if len(inert) == len(free):
+            raise ValueError(
+                "Fit: none of the free parameters changes the statistic "
+                "(is the fit mask empty, or are the models outside it?)"
+            )
+        if inert:
+            self.free = Parameters([p for p in free if not any(p is q for q in inert)])
+        return inert
+
     def backend_inputs(self):
         """Start factors, factor bounds, initial steps and unique names."""
         free = self.free
@@ -313,7 +351,15 @@ class Fit:
 
     def _optimize(self, problem):
         trace = [] if self.store_trace else None
+        inert = problem.drop_inert()
         out, stat = self._run_backend(problem, self.optimize_opts, trace)
+        if inert:
+            # Inert at the start may act at the best fit (an index whose
+            # amplitude started at zero): check again, and refit if so.
+            again = problem.drop_inert()
+            if len(again) < len(inert):
+                out, stat = self._run_backend(problem, self.optimize_opts, trace)
+            _warn_inert(again)
         free = problem.free
         minuit = out["minuit"]
         self._last_minuit = None
@@ -333,7 +379,9 @@ class Fit:
         )
 
     def _covariance(self, problem):
-        problem.check_free()
+        inert = problem.drop_inert()
+        for par in inert:
+            par.error = np.nan  # undefined: the statistic does not depend on it
         free = problem.free
         minuit = None
         if self._last_minuit is not None and self._last_minuit[1] == _state(free):
@@ -512,6 +560,16 @@ class Fit:
             backend=self.backend, method=out["method"], success=out["success"],
             message=out["message"], nfev=out["nfev"], total_stat=stat,
             parameters=problem.parameters, minuit=out["minuit"],
+        )
+
+
+def _warn_inert(inert):
+    if inert:
+        names = ", ".join(p.name for p in inert)
+        log.warning(
+            "Fit: %d free parameter(s) do not change the statistic (e.g. background norms "
+            "of energy bins outside the fit mask) and are left where they are, without "
+            "error: %s", len(inert), names,
         )
 
 
