@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_reduction_3d.py             # seed 004: 3 CTA 1DC runs, serial and n_jobs=2
     python benchmarks/bench_reduction_3d.py --hess      # also all 105 H.E.S.S. DR1 runs
     python benchmarks/bench_reduction_3d.py --hess --memory   # ... and their peak memory
+    python benchmarks/bench_reduction_3d.py --dask      # n_jobs=2 also on a 2-worker dask cluster
 
 Every configuration runs in a fresh interpreter.
 
@@ -199,10 +200,23 @@ def main():
     parser.add_argument("--skip-seed004", action="store_true")
     parser.add_argument("--variant", choices=sorted(VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--n-jobs", type=int, default=1, help=argparse.SUPPRESS)
+    parser.add_argument("--dask", action="store_true",
+                        help="also n_jobs=2 on a local two-worker dask.distributed cluster (started untimed, "
+                             "as a running cluster would be)")
+    parser.add_argument("--backend", default="multiprocessing", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.variant:
         repeat = args.repeat if args.variant == "seed004" else args.hess_repeat
+        if args.backend == "dask":
+            from distributed import Client, LocalCluster
+
+            parallel.BACKEND_DEFAULT = "dask"
+            with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, \
+                    Client(cluster):
+                print("  on a 2-worker dask cluster:", end=" ", flush=True)
+                run_variant(args.variant, args.n_jobs, repeat, False)
+            return
         run_variant(args.variant, args.n_jobs, repeat, args.memory and args.variant != "seed004")
         return
     # every configuration in a fresh interpreter: workers are forked from the main process, so
@@ -210,9 +224,10 @@ def main():
     names = ([] if args.skip_seed004 else ["seed004"]) + (
         ["hess-per-obs", "hess-stacked", "hess-pks2155"] if args.hess else [])
     for name in names:
-        for n_jobs in (1, 2):
+        configurations = [(1, "multiprocessing"), (2, "multiprocessing")] + ([(2, "dask")] if args.dask else [])
+        for n_jobs, backend in configurations:
             command = [sys.executable, __file__, "--variant", name, "--n-jobs", str(n_jobs),
-                       "--repeat", str(args.repeat), "--hess-repeat", str(args.hess_repeat)]
+                       "--repeat", str(args.repeat), "--hess-repeat", str(args.hess_repeat), "--backend", backend]
             subprocess.run(command + (["--memory"] if args.memory else []), check=True)
 
 

@@ -206,3 +206,52 @@ def test_run_seed004_numbers(seed004_run):
     fit_result = yaml.safe_load((outdir / "fit_result.yaml").read_text())
     check_seed004_parameters({(p["model"], p["name"]): (p["value"], p["error"])
                               for p in fit_result["parameters"]})
+
+
+# ------------------------------------------------------------------ parallel backends
+def _reduced_counts(outdir):
+    from gammalike.datasets import Datasets
+
+    datasets = Datasets.read(outdir / "datasets" / "datasets.yaml")
+    return [(d.name, d.counts.data.copy(), d.counts_off.data.copy()) for d in datasets]
+
+
+@pytest.mark.requires_data
+@pytest.mark.slow
+def test_run_on_a_dask_cluster(data_path, tmp_path):
+    """``--scheduler ADDRESS``: the reduction runs on the workers of that dask cluster (here a
+    two-worker local one) and writes the datasets of the serial run."""
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    config = data_path / "estimators" / "crab_hess_fp" / "config.yaml"
+    serial = invoke("run", config, "--steps", "data", "--outdir", tmp_path / "serial")
+    assert serial.exit_code == 0, serial.output
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        result = invoke("run", config, "--steps", "data", "--outdir", tmp_path / "dask",
+                        "--scheduler", cluster.scheduler_address)
+        ran_on_cluster = set(cluster.scheduler.task_prefixes)
+    assert result.exit_code == 0, result.output
+    assert "call_star" in ran_on_cluster  # the reduction tasks of run_multiprocessing (_call_star)
+    # --n-jobs defaulted to the cluster's two worker threads
+    assert AnalysisConfig.read(tmp_path / "dask" / "config.yaml").general.n_jobs == 2
+    expected, got = _reduced_counts(tmp_path / "serial"), _reduced_counts(tmp_path / "dask")
+    assert [name for name, *_ in got] == [name for name, *_ in expected]
+    for (_, counts, off), (_, counts_dask, off_dask) in zip(expected, got):
+        assert np.array_equal(counts, counts_dask) and np.array_equal(off, off_dask)
+
+
+def test_run_scheduler_errors(tmp_path, monkeypatch):
+    path = write_config(tmp_path, "general: {outdir: out}\n")
+    result = invoke("run", path, "--scheduler", "tcp://127.0.0.1:1", "--parallel-backend", "multiprocessing")
+    assert result.exit_code == 2 and "cannot go with --parallel-backend multiprocessing" in result.output
+    distributed = pytest.importorskip("distributed")
+
+    def unreachable(address, timeout=None):
+        raise OSError(f"Timed out trying to connect to {address} after {timeout}")
+
+    monkeypatch.setattr(distributed, "Client", unreachable)
+    result = invoke("run", path, "--scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 1
+    assert error_lines(result)[-1].startswith(
+        "Error: --scheduler: cannot connect to a dask scheduler at 'tcp://127.0.0.1:1': Timed out")

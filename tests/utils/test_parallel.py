@@ -98,3 +98,70 @@ def test_run_in_chunks_results_and_progress(monkeypatch, n_jobs):
 def test_run_in_chunks_raises_worker_errors():
     with pytest.raises(TypeError):
         parallel.run_in_chunks(_chunk_sum, [1, "a", 3, 4], n_jobs=2, args=(0,))
+
+
+def test_unknown_backend():
+    with pytest.raises(ValueError, match=r"parallel_backend must be one of \['multiprocessing', 'dask'\]"):
+        run_multiprocessing(_square_plus, [(1, 1)], n_jobs=2, parallel_backend="ray")
+
+
+def test_dask_missing_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(parallel.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(ImportError, match=r"pip install 'gammalike\[dask\]'"):
+        run_multiprocessing(_square_plus, [(1, 1)], n_jobs=2, parallel_backend="dask")
+
+
+@pytest.fixture
+def no_dask_client(monkeypatch):
+    """The dask local process scheduler, whatever client another test left behind."""
+    pytest.importorskip("dask")
+    monkeypatch.setattr(parallel, "_dask_client", lambda: None)
+
+
+def test_dask_local_scheduler_identical_to_serial(no_dask_client, monkeypatch):
+    inputs = [(seed,) for seed in range(6)]
+    serial = run_multiprocessing(_random_sum, inputs, n_jobs=1)
+    assert run_multiprocessing(_random_sum, inputs, n_jobs=2, parallel_backend="dask") == serial
+    seen = []
+    assert run_multiprocessing(_square_plus, [(i, 0) for i in range(5)], n_jobs=2, callback=seen.append,
+                               parallel_backend="dask") is None
+    assert seen == [0, 1, 4, 9, 16]
+    # the module default switches every caller at once
+    monkeypatch.setattr(parallel, "BACKEND_DEFAULT", "dask")
+    assert run_multiprocessing(_random_sum, inputs, n_jobs=2) == serial
+
+
+def test_dask_local_scheduler_chunks(no_dask_client, monkeypatch):
+    bars = []
+
+    def make_bar(**kwargs):
+        bars.append(_RecordingBar())
+        return bars[-1]
+
+    monkeypatch.setattr(parallel, "progress_bar", make_bar)
+    results = parallel.run_in_chunks(_chunk_sum, list(range(7)), n_jobs=2, args=(10,), parallel_backend="dask")
+    assert results == [0 + 1 + 2 + 3 + 40, 4 + 5 + 6 + 30]
+    assert bars[0].count == 7  # by whole chunks
+
+
+@pytest.fixture(scope="module")
+def dask_cluster():
+    """A two-worker dask.distributed cluster (stands in for a cluster of machines)."""
+    pytest.importorskip("distributed")
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            yield client
+
+
+def test_dask_distributed_client(dask_cluster):
+    assert parallel._dask_client() is dask_cluster
+    assert n_jobs_or_default(-1, "dask") == 2  # the cluster's worker threads
+    inputs = [(seed,) for seed in range(6)]
+    serial = run_multiprocessing(_random_sum, inputs, n_jobs=1)
+    assert run_multiprocessing(_random_sum, inputs, n_jobs=-1, parallel_backend="dask") == serial
+    results = parallel.run_in_chunks(_chunk_sum, list(range(7)), n_jobs=2, args=(10,), parallel_backend="dask")
+    assert results == [0 + 1 + 2 + 3 + 40, 4 + 5 + 6 + 30]
+    with pytest.raises(TypeError):
+        run_multiprocessing(_square_plus, [(1, 1), ("a", 1)], n_jobs=2, parallel_backend="dask")

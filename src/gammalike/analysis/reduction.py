@@ -34,7 +34,8 @@ class _LoggedMaker:
         return self.maker.run(dataset, observation)
 
 
-def reduce_observations(reference, observations, makers, stack=True, n_jobs=1, cutout_width=None):
+def reduce_observations(reference, observations, makers, stack=True, n_jobs=1, cutout_width=None,
+                        parallel_backend=None):
     """Reduce ``observations`` with ``makers`` onto (cut-outs of) ``reference``.
 
     Parameters
@@ -51,6 +52,8 @@ def reduce_observations(reference, observations, makers, stack=True, n_jobs=1, c
         Worker processes.
     cutout_width : `~astropy.coordinates.Angle`, optional
         Width of the per-observation cut-out of a map geometry.
+    parallel_backend : {"multiprocessing", "dask"}, optional
+        Where the ``n_jobs`` jobs run.
 
     Returns
     -------
@@ -60,5 +63,5 @@ def reduce_observations(reference, observations, makers, stack=True, n_jobs=1, c
 
     wrapped = [_LoggedMaker(maker, first=(idx == 0)) for idx, maker in enumerate(makers)]
     maker = DatasetsMaker(wrapped, stack_datasets=stack, n_jobs=n_jobs, cutout_mode="trim",
-                          cutout_width=cutout_width)
+                          cutout_width=cutout_width, parallel_backend=parallel_backend)
     return maker.run(reference, observations)

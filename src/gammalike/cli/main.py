@@ -157,6 +157,19 @@ def _excess_summary(excess_map):
             f"lat {float(np.ravel(coord[1])[0]):.3f} deg ({sqrt_ts.geom.frame})")
 
 
+def _dask_client(address):
+    """A `dask.distributed` client of the scheduler at ``address`` (the active client from then on)."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise click.ClickException("--scheduler needs dask.distributed: pip install 'gammalike[dask]'") from None
+    try:
+        return Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise click.ClickException(f"--scheduler: cannot connect to a dask scheduler at {address!r}: {exc}") \
+            from None
+
+
 @cli.command()
 @click.argument("config", type=click.Path(dir_okay=False))
 @click.option("--steps", default=None, metavar="LIST",
@@ -167,8 +180,15 @@ def _excess_summary(excess_map):
 @click.option("--models", "models_file", type=click.Path(dir_okay=False), default=None,
               help="Models YAML (overrides general.models_file).")
 @click.option("--overwrite", is_flag=True, help="Replace existing products in the output folder.")
+@click.option("--n-jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel jobs of the data reduction (overrides general.n_jobs).")
+@click.option("--parallel-backend", type=click.Choice(["multiprocessing", "dask"]), default=None,
+              help="Where the jobs run: local processes (default) or dask (pip install 'gammalike[dask]').")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="Address of a dask.distributed scheduler (e.g. tcp://10.0.0.1:8786): the jobs run on "
+                   "its cluster (implies --parallel-backend dask; --n-jobs defaults to its worker threads).")
 @click.pass_context
-def run(ctx, config, steps, outdir, models_file, overwrite):
+def run(ctx, config, steps, outdir, models_file, overwrite, n_jobs, parallel_backend, scheduler):
     """Run the analysis described by the YAML file CONFIG and write its products.
 
     Products (config, datasets, models, fit result, flux points, maps, light
@@ -193,6 +213,24 @@ def run(ctx, config, steps, outdir, models_file, overwrite):
     level = _log_level(ctx)
     if level is not None:
         analysis_config.general.log.level = level
+    if scheduler is not None and parallel_backend == "multiprocessing":
+        raise click.UsageError("--scheduler runs the jobs on dask: it cannot go with --parallel-backend "
+                               "multiprocessing")
+    client = _dask_client(scheduler) if scheduler is not None else None
+    if client is not None:
+        parallel_backend = "dask"
+        if n_jobs is None:
+            n_jobs = max(1, sum(client.nthreads().values()))
+        log.info(f"Dask cluster at {scheduler}: {len(client.nthreads())} workers, {n_jobs} jobs")
+    if n_jobs is not None:
+        analysis_config.general.n_jobs = n_jobs
+    if parallel_backend is not None:
+        from ..utils.parallel import backend_or_default
+
+        try:
+            backend_or_default(parallel_backend)
+        except ImportError as exc:
+            raise click.ClickException(f"--parallel-backend: {exc}") from None
     analysis = Analysis(analysis_config)
     if steps is None:
         selected = analysis.default_steps()
@@ -209,13 +247,17 @@ def run(ctx, config, steps, outdir, models_file, overwrite):
     log.info(f"Steps: {', '.join(selected)}")
     from ..utils import parallel
 
-    show_bars = parallel.SHOW_PROGRESS_BAR
+    show_bars, backend = parallel.SHOW_PROGRESS_BAR, parallel.BACKEND_DEFAULT
     parallel.SHOW_PROGRESS_BAR = show_bars and not (ctx.obj or {}).get("quiet")
+    if parallel_backend is not None:
+        parallel.BACKEND_DEFAULT = parallel_backend
     try:
         with _logging_above_progress_bars():
             analysis.run(steps=selected, overwrite=overwrite)
     finally:
-        parallel.SHOW_PROGRESS_BAR = show_bars
+        parallel.SHOW_PROGRESS_BAR, parallel.BACKEND_DEFAULT = show_bars, backend
+        if client is not None:
+            client.close()
     if analysis.datasets is not None:
         from ..visualization.report import write_analysis_report
 

@@ -48,21 +48,30 @@ class DatasetsMaker(Maker):
         Width of the cut-out around each pointing (default: twice the
         ``offset_max`` of a `SafeMaskMaker` using "offset-max"; no cut-out
         if there is none).
+    parallel_backend : {"multiprocessing", "dask"}, optional
+        Where the ``n_jobs`` jobs run (None:
+        `gammalike.utils.parallel.BACKEND_DEFAULT`): local processes, or dask
+        -- the workers of the active `dask.distributed` client (a cluster)
+        if there is one.
     """
 
     tag = "DatasetsMaker"
 
-    def __init__(self, makers, stack_datasets=True, n_jobs=None, cutout_mode="trim", cutout_width=None):
+    def __init__(self, makers, stack_datasets=True, n_jobs=None, cutout_mode="trim", cutout_width=None,
+                 parallel_backend=None):
         makers = list(makers)
         for maker in makers:
             if not callable(getattr(maker, "run", None)):
                 raise TypeError(f"DatasetsMaker: {maker!r} is not a maker (no run method)")
         if cutout_mode not in ("trim", "partial"):
             raise ValueError(f"DatasetsMaker: cutout_mode must be 'trim' or 'partial', got {cutout_mode!r}")
-        from ..utils.parallel import n_jobs_or_default
+        from ..utils.parallel import backend_or_default, n_jobs_or_default
 
         if n_jobs is not None:
             n_jobs_or_default(n_jobs)  # validate
+        if parallel_backend is not None:
+            backend_or_default(parallel_backend)  # validate
+        self.parallel_backend = parallel_backend
         self.makers = makers
         self.stack_datasets = bool(stack_datasets)
         self.n_jobs = n_jobs
@@ -144,10 +153,11 @@ class DatasetsMaker(Maker):
         observations = list(observations)
         if not observations:
             raise ValueError("DatasetsMaker.run: no observations")
-        n_jobs = min(n_jobs_or_default(self.n_jobs), len(observations))
+        backend = self.parallel_backend
+        n_jobs = min(n_jobs_or_default(self.n_jobs, backend), len(observations))
         if self.stack_datasets and n_jobs > 1 and _is_blank(dataset):
             partials = run_in_chunks(self._stack_chunk, observations, n_jobs=n_jobs, desc="Data reduction",
-                                     args=(dataset,))
+                                     args=(dataset,), parallel_backend=backend)
             stacked = dataset.copy(name=dataset.name)
             for partial in partials:
                 stacked = _stack_into(stacked, partial)
@@ -164,10 +174,12 @@ class DatasetsMaker(Maker):
             def add(result):
                 stacked[0] = _stack_into(stacked[0], result)
 
-            run_multiprocessing(self._task, inputs, n_jobs=self.n_jobs, desc="Data reduction", callback=add)
+            run_multiprocessing(self._task, inputs, n_jobs=n_jobs, desc="Data reduction", callback=add,
+                                parallel_backend=backend)
             return Datasets(stacked)
 
-        results = run_multiprocessing(self._task, inputs, n_jobs=self.n_jobs, desc="Data reduction")
+        results = run_multiprocessing(self._task, inputs, n_jobs=n_jobs, desc="Data reduction",
+                                      parallel_backend=backend)
         out = Datasets() if datasets is None else datasets
         for result in results:
             out.append(result)

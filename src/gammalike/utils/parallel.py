@@ -14,14 +14,26 @@ queue, so the progress bar still counts inputs.
 
 The number of jobs defaults to `N_JOBS_DEFAULT` (1); the progress bar can be
 switched off globally with `SHOW_PROGRESS_BAR` or per call.
+
+Where the jobs run is the *parallel backend* (`BACKEND_DEFAULT`, or
+``parallel_backend`` per call):
+
+- "multiprocessing": a pool of ``n_jobs`` local processes;
+- "dask" (``pip install gammalike[dask]``): the active `dask.distributed`
+  client when there is one -- a cluster of many machines, whose workers then
+  do the work (``n_jobs=-1``: as many jobs as the cluster has worker
+  threads) -- else dask's local process scheduler with ``n_jobs`` workers.
+
+``n_jobs=1`` always runs in this process.
 """
+import importlib.util
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 
 __all__ = [
     "run_multiprocessing", "run_in_chunks", "split_in_chunks", "N_JOBS_DEFAULT", "SHOW_PROGRESS_BAR",
-    "progress_bar", "n_jobs_or_default",
+    "BACKEND_DEFAULT", "BACKENDS", "progress_bar", "n_jobs_or_default", "backend_or_default",
 ]
 
 log = logging.getLogger(__name__)
@@ -30,15 +42,43 @@ log = logging.getLogger(__name__)
 N_JOBS_DEFAULT = 1
 #: show tqdm progress bars (set to False to silence them everywhere)
 SHOW_PROGRESS_BAR = True
+#: the parallel backends
+BACKENDS = ("multiprocessing", "dask")
+#: parallel backend used when a caller passes ``parallel_backend=None``
+BACKEND_DEFAULT = "multiprocessing"
 
 
-def n_jobs_or_default(n_jobs):
-    """``n_jobs`` as a positive int (None -> `N_JOBS_DEFAULT`; -1 -> number of CPUs)."""
+def backend_or_default(parallel_backend=None):
+    """The parallel backend to use (None -> `BACKEND_DEFAULT`), checked."""
+    backend = BACKEND_DEFAULT if parallel_backend is None else parallel_backend
+    if backend not in BACKENDS:
+        raise ValueError(f"parallel_backend must be one of {list(BACKENDS)}, got {backend!r}")
+    if backend == "dask" and importlib.util.find_spec("dask") is None:
+        raise ImportError("parallel_backend='dask' needs dask: pip install 'gammalike[dask]'")
+    return backend
+
+
+def _dask_client():
+    """The active `dask.distributed` client, or None."""
+    try:
+        from distributed import get_client
+    except ImportError:
+        return None
+    try:
+        return get_client()
+    except ValueError:  # no client
+        return None
+
+
+def n_jobs_or_default(n_jobs, parallel_backend=None):
+    """``n_jobs`` as a positive int (None -> `N_JOBS_DEFAULT`; -1 -> number of CPUs,
+    or of the worker threads of the active dask client with ``parallel_backend="dask"``)."""
     if n_jobs is None:
         n_jobs = N_JOBS_DEFAULT
     n_jobs = int(n_jobs)
     if n_jobs == -1:
-        n_jobs = os.cpu_count() or 1
+        client = _dask_client() if backend_or_default(parallel_backend) == "dask" else None
+        n_jobs = sum(client.nthreads().values()) if client is not None else os.cpu_count() or 1
     if n_jobs < 1:
         raise ValueError(f"n_jobs must be a positive integer or -1, got {n_jobs}")
     return n_jobs
@@ -100,6 +140,40 @@ def _call_chunk(func, chunk, args):
     return func(chunk, *args, progress=_report_progress)
 
 
+def _dask_map(func, items, n_jobs, done):
+    """``func(item)`` for every item on dask, yielded in input order.
+
+    ``done(k)`` is called when item ``k`` is finished (drives the progress bar).
+    """
+    client = _dask_client()
+    if client is not None:
+        # the inputs go to the workers directly, not inside the task graph
+        data = client.scatter(list(items))
+        futures = client.map(func, data, pure=False)
+        for k, (future, datum) in enumerate(zip(futures, data)):
+            result = future.result()
+            future.release()  # the cluster forgets both: memory bounded by the caller
+            datum.release()
+            done(k)
+            yield result
+        return
+    import dask
+    from dask.callbacks import Callback
+
+    tasks = [dask.delayed(func, pure=False)(item) for item in items]
+    index = {task.key: k for k, task in enumerate(tasks)}
+
+    class _Done(Callback):
+        def _posttask(self, key, result, dsk, state, worker_id):
+            if key in index:
+                done(index[key])
+
+    log.debug("dask: %d tasks on the local process scheduler, %d workers", len(tasks), n_jobs)
+    with _Done():
+        results = dask.compute(*tasks, scheduler="processes", num_workers=n_jobs)
+    yield from results
+
+
 def split_in_chunks(inputs, n_chunks):
     """``inputs`` cut into ``n_chunks`` contiguous lists whose lengths differ by at most one.
 
@@ -117,7 +191,8 @@ def split_in_chunks(inputs, n_chunks):
     return chunks
 
 
-def run_in_chunks(func, inputs, n_jobs=None, desc=None, args=(), show_progress_bar=None, mp_context=None):
+def run_in_chunks(func, inputs, n_jobs=None, desc=None, args=(), show_progress_bar=None, mp_context=None,
+                  parallel_backend=None):
     """Call ``func(chunk, *args, progress=...)`` on ``n_jobs`` contiguous chunks of ``inputs``.
 
     Parameters
@@ -139,6 +214,9 @@ def run_in_chunks(func, inputs, n_jobs=None, desc=None, args=(), show_progress_b
         Override `SHOW_PROGRESS_BAR`.
     mp_context : str, optional
         Multiprocessing start method.
+    parallel_backend : {"multiprocessing", "dask"}, optional
+        Where the chunks run (None: `BACKEND_DEFAULT`); with dask the progress
+        bar advances by whole chunks.
 
     Returns
     -------
@@ -146,12 +224,16 @@ def run_in_chunks(func, inputs, n_jobs=None, desc=None, args=(), show_progress_b
         One result per chunk, in chunk order.
     """
     inputs = list(inputs)
-    n_jobs = min(n_jobs_or_default(n_jobs), max(len(inputs), 1))
+    backend = backend_or_default(parallel_backend)
+    n_jobs = min(n_jobs_or_default(n_jobs, backend), max(len(inputs), 1))
     disable = None if show_progress_bar is None else not show_progress_bar
     chunks = split_in_chunks(inputs, n_jobs)
     with progress_bar(total=len(inputs), desc=desc, disable=disable) as bar:
         if n_jobs == 1:
             return [func(chunk, *args, progress=lambda n=1: bar.update(n)) for chunk in chunks]
+        if backend == "dask":
+            items = [(func, chunk, tuple(args)) for chunk in chunks]
+            return list(_dask_map(_call_chunk_star, items, n_jobs, lambda k: bar.update(len(chunks[k]))))
         import multiprocessing
         import queue as queue_module
         from concurrent.futures import wait, FIRST_COMPLETED
@@ -186,8 +268,12 @@ def _call_star(args):
     return func(*item) if star else func(item)
 
 
+def _call_chunk_star(args):
+    return _call_chunk(*args)
+
+
 def run_multiprocessing(func, inputs, n_jobs=None, desc=None, star=True, show_progress_bar=None,
-                        callback=None, mp_context=None):
+                        callback=None, mp_context=None, parallel_backend=None):
     """Apply ``func`` to every input, in order, with a progress bar.
 
     Parameters
@@ -213,6 +299,8 @@ def run_multiprocessing(func, inputs, n_jobs=None, desc=None, star=True, show_pr
         (returns None), which bounds the memory of long reductions.
     mp_context : str, optional
         Multiprocessing start method ("fork", "spawn", "forkserver").
+    parallel_backend : {"multiprocessing", "dask"}, optional
+        Where the calls run when ``n_jobs > 1`` (None: `BACKEND_DEFAULT`).
 
     Returns
     -------
@@ -221,7 +309,8 @@ def run_multiprocessing(func, inputs, n_jobs=None, desc=None, star=True, show_pr
         ``callback`` is given).
     """
     inputs = list(inputs)
-    n_jobs = min(n_jobs_or_default(n_jobs), max(len(inputs), 1))
+    backend = backend_or_default(parallel_backend)
+    n_jobs = min(n_jobs_or_default(n_jobs, backend), max(len(inputs), 1))
     disable = None if show_progress_bar is None else not show_progress_bar
     results = [] if callback is None else None
 
@@ -236,6 +325,11 @@ def run_multiprocessing(func, inputs, n_jobs=None, desc=None, star=True, show_pr
             for item in inputs:
                 handle(func(*item) if star else func(item))
                 bar.update(1)
+            return results
+        if backend == "dask":
+            items = [(func, item, star) for item in inputs]
+            for result in _dask_map(_call_star, items, n_jobs, lambda k: bar.update(1)):
+                handle(result)
             return results
         import multiprocessing
 

@@ -24,7 +24,7 @@ from astropy.time import Time
 from ...data import GTI
 from ...data.gti import gti_time_range
 from ...maps import MapAxis, TimeMapAxis
-from ...utils.parallel import run_multiprocessing
+from ...utils.parallel import backend_or_default, run_multiprocessing
 from ..core import Estimator, check_energy_edges, check_source, make_norm_parameter
 from .core import FluxPoints
 from .sed import FluxPointsEstimator
@@ -64,6 +64,8 @@ class LightCurveEstimator(Estimator):
         Tolerance on the interval bounds when matching the datasets' GTIs.
     n_jobs : int, optional
         Processes over the time intervals (results identical to the serial run).
+    parallel_backend : {"multiprocessing", "dask"}, optional
+        Where the ``n_jobs`` jobs run (see `gammalike.utils.parallel`).
     norm : `~gammalike.modeling.Parameter` or dict, optional
         Norm bounds and scan grid (see `~gammalike.estimators.core.make_norm_parameter`).
     norm_min, norm_max, norm_n_values, norm_values :
@@ -90,7 +92,7 @@ class LightCurveEstimator(Estimator):
     def __init__(self, time_intervals=None, energy_edges=None, source=0, n_sigma=1, n_sigma_ul=2,
                  selection_optional=None, reoptimize=False, atol="1e-6 d", n_jobs=None, norm=None,
                  norm_min=None, norm_max=None, norm_n_values=None, norm_values=None,
-                 sum_over_energy_groups=False, fit=None, progress_bar=None):
+                 sum_over_energy_groups=False, fit=None, progress_bar=None, parallel_backend=None):
         self.time_axis = _time_axis(time_intervals) if time_intervals is not None else None
         if energy_edges is not None:
             energy_edges = check_energy_edges(energy_edges, "LightCurveEstimator")
@@ -107,6 +109,7 @@ class LightCurveEstimator(Estimator):
         if n_jobs is not None and int(n_jobs) < 1 and int(n_jobs) != -1:
             raise ValueError(f"LightCurveEstimator: n_jobs must be >= 1 or -1, got {n_jobs}")
         self.n_jobs = None if n_jobs is None else int(n_jobs)
+        self.parallel_backend = None if parallel_backend is None else backend_or_default(parallel_backend)
         self._norm = make_norm_parameter(norm, norm_min, norm_max, norm_n_values, norm_values)
         self.sum_over_energy_groups = bool(sum_over_energy_groups)
         self.fit = fit
@@ -140,7 +143,7 @@ class LightCurveEstimator(Estimator):
         bins = [t for t in range(time_axis.nbin) if members[t].size]
         inputs = [([datasets[i] for i in members[t]],) for t in bins]
         results = run_multiprocessing(estimator.run, inputs, n_jobs=self.n_jobs, desc="Time intervals",
-                                      show_progress_bar=self.progress_bar)
+                                      show_progress_bar=self.progress_bar, parallel_backend=self.parallel_backend)
         used = np.unique(np.concatenate([members[t] for t in bins])) if bins else np.array([], int)
         gti = _stack_gti([datasets[i].gti for i in used])
         if not results:

@@ -33,6 +33,7 @@ from astropy import units as u
 
 from ...maps import MapAxis
 from ...modeling import Fit
+from ...utils.parallel import backend_or_default, run_multiprocessing
 from ..core import Estimator, check_energy_edges, check_source, make_norm_parameter
 from ..norm_kernel import cash_term, chi2_term, estimate_norm, wstat_term
 from .core import FluxPoints
@@ -72,6 +73,8 @@ class FluxPointsEstimator(Estimator):
         fitting (default: fit the bins individually, the likelihood summed).
     n_jobs : int, optional
         Processes over energy bins (results identical to the serial run).
+    parallel_backend : {"multiprocessing", "dask"}, optional
+        Where the ``n_jobs`` jobs run (see `gammalike.utils.parallel`).
     fit : `~gammalike.modeling.Fit`, optional
         Fitter of the ``reoptimize`` path.
     progress_bar : bool, optional
@@ -86,7 +89,7 @@ class FluxPointsEstimator(Estimator):
     def __init__(self, energy_edges=None, source=0, n_sigma=1, n_sigma_ul=2, selection_optional=None,
                  norm=None, norm_min=None, norm_max=None, norm_n_values=None, norm_values=None,
                  reoptimize=False, sum_over_energy_groups=False, n_jobs=None, fit=None,
-                 progress_bar=None, e_edges=None):
+                 progress_bar=None, e_edges=None, parallel_backend=None):
         if energy_edges is None:
             energy_edges = e_edges if e_edges is not None else [1, 10] * u.TeV
         self.energy_edges = check_energy_edges(energy_edges, "FluxPointsEstimator")
@@ -100,6 +103,7 @@ class FluxPointsEstimator(Estimator):
         if n_jobs is not None and int(n_jobs) < 1:
             raise ValueError(f"FluxPointsEstimator: n_jobs must be >= 1, got {n_jobs}")
         self.n_jobs = None if n_jobs is None else int(n_jobs)
+        self.parallel_backend = None if parallel_backend is None else backend_or_default(parallel_backend)
         self.fit = fit if fit is not None else Fit()
         self.progress_bar = progress_bar
 
@@ -143,7 +147,7 @@ class FluxPointsEstimator(Estimator):
         scan = self._norm_scan_values()
         kwargs = dict(n_sigma=self.n_sigma, n_sigma_ul=self.n_sigma_ul, selection_optional=selection,
                       norm_min=norm_min, norm_max=norm_max, norm_values=scan)
-        result = _run_chunks(terms, kwargs, n_groups, self.n_jobs, self.progress_bar)
+        result = _run_chunks(terms, kwargs, n_groups, self.n_jobs, self.progress_bar, self.parallel_backend)
         return _finish(result, parts, terms, n_groups, selection, scan, len(datasets))
 
     # ------------------------------------------------------------------ slow path
@@ -159,10 +163,9 @@ class FluxPointsEstimator(Estimator):
         parts = [_dataset_parts(d, model.name, edges, False) for d in datasets]
         tasks = [(self, datasets, model.name, parts, k) for k in range(n_groups)]
         if self.n_jobs and self.n_jobs > 1 and n_groups > 1:
-            from concurrent.futures import ProcessPoolExecutor
-
-            with ProcessPoolExecutor(max_workers=min(self.n_jobs, n_groups)) as pool:
-                rows = list(_progress(pool.map(_reoptimize_bin, tasks), n_groups, self.progress_bar))
+            rows = run_multiprocessing(_reoptimize_bin, tasks, n_jobs=min(self.n_jobs, n_groups), star=False,
+                                       desc="Energy bins", show_progress_bar=self.progress_bar,
+                                       parallel_backend=self.parallel_backend)
         else:
             rows = [_reoptimize_bin(t) for t in _progress(tasks, n_groups, self.progress_bar)]
         data = {key: np.array([row[key] for row in rows]) for key in rows[0]}
@@ -415,7 +418,7 @@ def _estimate_chunk(args):
     return estimate_norm(terms, **kwargs)
 
 
-def _run_chunks(terms, kwargs, n_groups, n_jobs, progress_bar):
+def _run_chunks(terms, kwargs, n_groups, n_jobs, progress_bar, parallel_backend=None):
     """The kernel over all flux points, optionally split over processes.
 
     Rows of the same packed arrays go to every chunk (no re-padding), so each
@@ -429,10 +432,8 @@ def _run_chunks(terms, kwargs, n_groups, n_jobs, progress_bar):
     if len(tasks) == 1:
         results = [_estimate_chunk(tasks[0])]
     else:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=len(tasks)) as pool:
-            results = list(_progress(pool.map(_estimate_chunk, tasks), len(tasks), progress_bar))
+        results = run_multiprocessing(_estimate_chunk, tasks, n_jobs=len(tasks), star=False, desc="Energy bins",
+                                      show_progress_bar=progress_bar, parallel_backend=parallel_backend)
     out = {}
     for key in results[0]:
         out[key] = np.concatenate([r[key] for r in results], axis=0)

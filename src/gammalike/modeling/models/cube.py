@@ -1,7 +1,6 @@
 """Source and background models combining spectral, spatial and temporal parts."""
 import copy
 
-import numpy as np
 
 from ..covariance import Covariance
 from ..parameter import Parameters
