@@ -1,7 +1,6 @@
 """Source and background models combining spectral, spatial and temporal parts."""
 import copy
 
-
 from ..covariance import Covariance
 from ..parameter import Parameters
 from .core import MODEL_REGISTRY, ModelBase, make_name
