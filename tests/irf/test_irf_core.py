@@ -25,15 +25,25 @@ def test_grid_interpolator_log_energy_lin_offset():
     assert_allclose(interp([e, o]), 2 * np.log(e) + 3 * o)
 
 
-def test_grid_interpolator_clamps_inside_edges_and_fills_outside():
+def test_grid_interpolator_extrapolates_inside_edges_and_fills_outside():
     energy, offset = _axes()
-    values = np.arange(4.0).reshape(2, 2) + 1
+    # linear in log(E) and in offset: continued exactly from the outer nodes up to the edges
+    loge = np.log(energy.center.value)[:, None]
+    values = 2.0 * loge + 3.0 * offset.center.value[None, :] + 10
     interp = GridInterpolator([energy, offset], values)
-    # offset 0.1 deg is below the first centre (0.5) but inside the first bin: clamped
-    assert_allclose(interp([energy.center[0].value, 0.1]), values[0, 0])
+    # offset 0.1 deg and energy 1.2 TeV lie between the first centres (0.5 deg, 3.16 TeV) and the edges
+    assert_allclose(interp([1.2, 0.1]), 2 * np.log(1.2) + 0.3 + 10)
+    assert_allclose(interp([100.0, 2.0]), 2 * np.log(100.0) + 6 + 10)
     # outside the axis edges -> fill value 0
     assert_allclose(interp([200.0, 0.5]), 0.0)
     assert_allclose(interp([10.0, 3.0]), 0.0)
+    # a steep fall continued to the edge stops at zero (an effective area is never negative)
+    falling = GridInterpolator([offset], np.array([1.0, 0.2]))
+    assert_allclose(falling([np.array([1.5, 1.75, 2.0])]), [0.2, 0.0, 0.0], atol=1e-12)
+    # fill_value=None: clamped to the outer nodes everywhere
+    clamped = GridInterpolator([energy, offset], values, fill_value=None)
+    assert_allclose(clamped([energy.center[0].value, 0.1]), values[0, 0])
+    assert_allclose(clamped([1000.0, 5.0]), values[1, 1])
 
 
 def test_grid_interpolator_log_values():

@@ -205,7 +205,9 @@ def test_seed004_fit_reference_statistic(seed004_stacked):
 @pytest.mark.requires_data
 def test_gc_example_reduction_matches_reference_file(data_path):
     """Maps of tests/models/gc_example_data_gc.fits (written by the reference implementation from the
-    same three runs): counts exact, background to 1e-5, exposure to 0.5 %."""
+    same three runs): counts exact, background to 1e-5, exposure to 1e-6 (float32).  The exposure
+    within 0.5 deg of a pointing (below the first offset node of the effective area) needs the
+    line through the first two nodes continued to offset 0: clamping was up to 0.35 % low."""
     reference = MapDataset.read(data_path / "tests" / "models" / "gc_example_data_gc.fits")
     geom = reference.counts.geom
     empty = MapDataset.create(geom, energy_axis_true=reference.exposure.geom.axes["energy_true"],
@@ -218,7 +220,7 @@ def test_gc_example_reduction_matches_reference_file(data_path):
             total[key] = total[key] + np.asarray(getattr(dataset, key).data, dtype=float)
     np.testing.assert_array_equal(total["counts"], reference.counts.data)
     np.testing.assert_allclose(total["background"], reference.background.data, rtol=1e-5)
-    np.testing.assert_allclose(total["exposure"], reference.exposure.data, rtol=5e-3)
+    np.testing.assert_allclose(total["exposure"], reference.exposure.data, rtol=1e-6, atol=0)
 
 
 @pytest.mark.requires_data

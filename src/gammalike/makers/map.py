@@ -132,8 +132,8 @@ def _axis_weights(axis, x):
     """Lower node index, weight of the upper node and validity of positions ``x`` on an IRF axis.
 
     Reproduces `gammalike.irf.core.GridInterpolator` along one axis: linear in
-    the axis' interpolation space between bin centres, clamped between the
-    outer centre and edge, invalid beyond the edges.
+    the axis' interpolation space between bin centres, continued linearly from
+    the outer two centres up to the edge, invalid beyond the edges.
     """
     nodes = axis._center
     edges = axis._edges if axis.node_type == "edges" else nodes
@@ -153,8 +153,8 @@ def _axis_weights(axis, x):
         xf, fnodes = x, nodes
     idx = np.clip(np.searchsorted(fnodes, xf, side="right") - 1, 0, n - 2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.clip((xf - fnodes[idx]) / (fnodes[idx + 1] - fnodes[idx]), 0.0, 1.0)
-    t = np.where(np.isfinite(t), t, 0.0)
+        t = (xf - fnodes[idx]) / (fnodes[idx + 1] - fnodes[idx])
+    t = np.where(np.isfinite(t) & valid, t, 0.0)
     return idx, t, valid
 
 
@@ -176,7 +176,8 @@ def _interp_offset_nodes(values_at_nodes, axis, offset, value_scale="lin"):
         res = lv[..., idx] * (1 - t) + lv[..., idx + 1] * t
         out = np.where(res <= np.log(tiny) * 0.5, 0.0, np.exp(res))
     else:
-        out = v[..., idx] * (1 - t) + v[..., idx + 1] * t
+        # continued beyond the outer node: a steep fall must not go negative
+        out = np.clip(v[..., idx] * (1 - t) + v[..., idx + 1] * t, 0.0, None)
     return np.where(valid, out, 0.0)
 
 
