@@ -3,9 +3,26 @@
 Backend-agnostic: both work on parameter *factors* and a statistic
 ``fcn(x) = -2 log L``, whose covariance is ``2 * inv(H)``.
 """
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["numerical_hessian", "refine_covariance"]
+__all__ = ["numerical_hessian", "refine_covariance", "CovarianceCheck"]
+
+
+class CovarianceCheck(NamedTuple):
+    """Result of `refine_covariance`."""
+
+    #: covariance of the factors: the input, or its refinement
+    matrix: np.ndarray
+    #: evaluations of the statistic
+    nfev: int
+    #: "confirmed", "refined", "unconfirmed", "skipped: <reason>" or "refined, check skipped: <reason>"
+    status: str
+    #: estimated decrease of the statistic from ``x0`` to its minimum (NaN unless confirmed)
+    edm: float
+    #: Newton step from ``x0`` towards the minimum (factors; None unless confirmed)
+    newton_step: object
 
 
 def numerical_hessian(fcn, x, steps, bounds=None, f0=None):
@@ -87,6 +104,11 @@ def refine_covariance(fcn, x0, matrix, bounds=None, step=0.05, tolerance=0.01, m
     confirmed.  Otherwise the full Hessian in ``y`` (``2 n (n - 1)`` more
     evaluations) gives ``L (2 H_y^-1) L^T``, which the next pass checks.
 
+    The same points give the gradient ``g_y`` for free, hence the distance to
+    the minimum: ``fcn`` can still decrease by ``edm = g_y . g_y / 4`` (a
+    Newton step, exact for a quadratic ``fcn``), whatever the optimiser's
+    own estimate was.
+
     Parameters
     ----------
     fcn : callable
@@ -107,15 +129,13 @@ def refine_covariance(fcn, x0, matrix, bounds=None, step=0.05, tolerance=0.01, m
 
     Returns
     -------
-    matrix : `~numpy.ndarray`
-        Covariance: the input, or its refinement.
-    nfev : int
-        Number of evaluations of ``fcn``.
-    status : str
-        "confirmed", "refined", "unconfirmed" (still off after ``max_passes``:
-        the statistic is not quadratic on this scale; the last refinement is
-        returned), "skipped: <reason>" (input returned) or
-        "refined, check skipped: <reason>".
+    check : `CovarianceCheck`
+        ``matrix`` (the input, or its refinement), ``nfev``, ``status``
+        ("confirmed", "refined", "unconfirmed" (still off after
+        ``max_passes``: the statistic is not quadratic on this scale; the
+        last refinement is returned), "skipped: <reason>" (input returned) or
+        "refined, check skipped: <reason>"), ``edm`` and ``newton_step``
+        (``-L g_y / 2``), both only when the returned matrix was confirmed.
     """
     x0 = np.asarray(x0, dtype=float)
     matrix = np.asarray(matrix, dtype=float)
@@ -130,7 +150,7 @@ def refine_covariance(fcn, x0, matrix, bounds=None, step=0.05, tolerance=0.01, m
     def skipped(reason, n_pass):
         # after a refinement the refined matrix is kept, only its check is missing
         prefix = "refined, check skipped" if n_pass > 0 else "skipped"
-        return matrix, nfev, f"{prefix}: {reason}"
+        return CovarianceCheck(matrix, nfev, f"{prefix}: {reason}", np.nan, None)
 
     f0 = None
     for n_pass in range(max_passes):
@@ -152,12 +172,16 @@ def refine_covariance(fcn, x0, matrix, bounds=None, step=0.05, tolerance=0.01, m
 
         eye = step * np.eye(n)
         hess = np.empty((n, n))
+        grad = np.empty(n)
         for i in range(n):
-            hess[i, i] = (g(eye[i]) + g(-eye[i]) - 2 * f0) / step ** 2
+            up, down = g(eye[i]), g(-eye[i])
+            hess[i, i] = (up + down - 2 * f0) / step ** 2
+            grad[i] = (up - down) / (2 * step)
         if not np.all(np.isfinite(hess.diagonal())):
             return skipped("non-finite statistic", n_pass)
         if np.all(np.abs(hess.diagonal() / 2 - 1) <= tolerance):
-            return matrix, nfev, "confirmed" if n_pass == 0 else "refined"
+            status = "confirmed" if n_pass == 0 else "refined"
+            return CovarianceCheck(matrix, nfev, status, float(grad @ grad / 4), -chol @ grad / 2)
         for i in range(n):
             for j in range(i + 1, n):
                 value = g(eye[i] + eye[j]) - g(eye[i] - eye[j]) - g(eye[j] - eye[i]) + g(-eye[i] - eye[j])
@@ -170,4 +194,4 @@ def refine_covariance(fcn, x0, matrix, bounds=None, step=0.05, tolerance=0.01, m
             return skipped("Hessian in decorrelated coordinates not positive definite", n_pass)
         matrix = chol @ (2 * np.linalg.inv(hess)) @ chol.T
         matrix = 0.5 * (matrix + matrix.T)
-    return matrix, nfev, "unconfirmed"
+    return CovarianceCheck(matrix, nfev, "unconfirmed", np.nan, None)
