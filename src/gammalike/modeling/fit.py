@@ -262,7 +262,10 @@ class Fit:
         its decorrelated coordinates and re-measure it there when the check
         fails (see `~gammalike.modeling.hessian.refine_covariance`).
         HESSE alone can be 2x off for strongly correlated parameters (e.g. a
-        log-parabola with its reference energy far from the data).
+        log-parabola with its reference energy far from the data).  The
+        same check measures how far the statistic still is above its
+        minimum: `run` finishes a fit the optimiser left more than
+        `EDM_WARNING` short with Newton steps (see ``_polish``).
     confidence_opts : dict, optional
         The same keys as ``optimize_opts``, defaulting to the values given
         there: minuit uses them for MIGRAD + MINOS, scipy for the
