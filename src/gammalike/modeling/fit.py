@@ -298,6 +298,7 @@ class Fit:
         self.store_trace = bool(store_trace)
         self.blas_threads = blas_threads
         self._last_minuit = None
+        self._warned_inert = ()
 
     def __repr__(self):
         return (f"Fit(backend={self.backend!r}, optimize_opts={self.optimize_opts}, "
@@ -378,7 +379,7 @@ class Fit:
             again = problem.drop_inert()
             if len(again) < len(inert):
                 out, stat = self._run_backend(problem, self.optimize_opts, trace)
-            _warn_inert(again)
+            self._warn_inert(again)
         free = problem.free
         minuit = out["minuit"]
         self._last_minuit = None
@@ -399,6 +400,7 @@ class Fit:
 
     def _covariance(self, problem):
         inert = problem.drop_inert()
+        self._warn_inert(inert)  # e.g. an index whose amplitude went to zero
         for par in inert:
             par.error = np.nan  # undefined: the statistic does not depend on it
         free = problem.free
@@ -455,6 +457,17 @@ class Fit:
         covariance.set_subcovariance(free_covariance)
         return result, covariance, check
 
+    def _warn_inert(self, inert):
+        """Warn about inert parameters, once per set (optimize and covariance both find them)."""
+        ids = tuple(id(p) for p in inert)
+        if inert and ids != self._warned_inert:
+            log.warning(
+                "Fit: %d free parameter(s) do not change the statistic (e.g. background norms "
+                "of energy bins outside the fit mask) and are left where they are, without "
+                "error: %s", len(inert), ", ".join(p.name for p in inert),
+            )
+        self._warned_inert = ids
+
     def _polish(self, problem, optimize_result, check):
         """Newton steps from a fit that stopped > `EDM_WARNING` short, until `EDM_POLISHED`.
 
@@ -467,12 +480,11 @@ class Fit:
         covariance result and covariance at the new point (None if no step
         was taken) and the last check.
         """
-        free = problem.free
-        bounds = problem.backend_inputs()[1]
         start = optimize_result.total_stat
         n_steps, nfev = 0, 0
         covariance_result = covariance = None
         while check is not None and check.edm > EDM_POLISHED and n_steps < MAX_NEWTON_STEPS:
+            free, bounds = problem.free, problem.backend_inputs()[1]
             x0 = np.array([p.factor for p in free], dtype=float)
             stat0 = float(problem.stat_sum())
             for halving in range(MAX_HALVINGS + 1):
@@ -638,16 +650,6 @@ def _warn_short(check):
             "Fit: the parameters are not at the minimum: the statistic can still decrease by %.2g "
             "(the minimum is about %.2f sigma away); run the fit again from here or lower "
             "optimize_opts['tol']", check.edm, np.sqrt(check.edm),
-        )
-
-
-def _warn_inert(inert):
-    if inert:
-        names = ", ".join(p.name for p in inert)
-        log.warning(
-            "Fit: %d free parameter(s) do not change the statistic (e.g. background norms "
-            "of energy bins outside the fit mask) and are left where they are, without "
-            "error: %s", len(inert), names,
         )
 
 
