@@ -392,8 +392,9 @@ def test_seed002_reference_errors_are_migrad_estimates(seed002, seed002_fit):
     8.3e-14).  That estimate is built from the gradients along MIGRAD's path;
     src1's amplitude is the only quoted parameter that starts far from its best
     fit (1e-12 vs 2.54e-12), and the curvature of the statistic at 1.4e-12 (the
-    rest at the start) gives 8.2e-14.  Path-dependent, so only near the quoted value (10 %); the Hessian
-    at the minimum is 1.6x larger, as the profile likelihood confirms.
+    rest at the start) gives 8.2e-14.  Path-dependent, so only near the quoted
+    value (10 %); the Hessian at the minimum is 1.6x larger, as the profile
+    likelihood confirms.
     """
     from gammalike.modeling import Fit
 
