@@ -385,7 +385,8 @@ def test_seed002_reference_errors_are_migrad_estimates(seed002, seed002_fit):
 
     In the seed's setup the 6 background norms of bins outside the fit mask are
     free and do not change the statistic: HESSE fails on their zero second
-    derivatives, so the reference cannot have reported a Hessian.  MIGRAD's own
+    derivatives (iminuit 2.30-2.33 then return no covariance at all), so the
+    quoted errors are not a Hessian's.  MIGRAD's own
     covariance (strategy 0: no HESSE at its end) from the seed's start gives
     src1 index 0.0563, src2 index 0.1087, src2 amplitude 1.108e-13 (quoted
     0.056, 0.109, 1.11e-13: within 0.5 %) and src1 amplitude 8.83e-14 (quoted
