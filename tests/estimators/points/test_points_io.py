@@ -206,6 +206,19 @@ def test_read_ecsv_with_dat_suffix(data_path):
     assert_allclose(fp.e2dnde[0].to_value("TeV cm-2 s-1"), 6.7459273599999995e-12, rtol=1e-15)
 
 
+@pytest.mark.requires_data
+@pytest.mark.parametrize("suffix", ["fits", "ecsv"])
+def test_read_photon_units(data_path, suffix):
+    # units "ph / (cm2 MeV s)" as the Fermi-LAT tools write them: 'ph' counts, it is not a dimension;
+    # first row of the file: e_ref 115.478198469 MeV, dnde 1.15069456054e-10 ph / (cm2 MeV s)
+    fp = FluxPoints.read(data_path / "tests" / "spectrum" / "flux_points" / f"diff_flux_points.{suffix}")
+    assert_allclose(fp.energy_ref[0].to_value("MeV"), 115.478198469, rtol=1e-12)
+    assert_allclose(fp.dnde.ravel()[0].to_value("cm-2 s-1 TeV-1"), 1.15069456054e-10 * 1e6, rtol=1e-9)
+    assert_allclose(fp.n_sigma_ul, 1.95996, rtol=1e-5)  # from UL_CONF 0.95
+    integral = FluxPoints.read(data_path / "tests" / "spectrum" / "flux_points" / f"flux_points.{suffix}")
+    assert integral.flux.unit.is_equivalent("cm-2 s-1")
+
+
 def test_read_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothere.fits"):
         FluxPoints.read(tmp_path / "nothere.fits")

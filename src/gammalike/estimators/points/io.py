@@ -166,7 +166,17 @@ def _column_unit(table, name):
     unit = table[name].unit
     if unit is None:
         return None
-    return u.Unit(unit)
+    return _without_photons(u.Unit(unit))
+
+
+def _without_photons(unit):
+    """``unit`` with astropy's photon unit ``ph`` dropped.
+
+    Fluxes count photons: "ph cm-2 s-1" (as the Fermi-LAT tools write) is
+    "cm-2 s-1" here, but for astropy ``ph`` is a unit of its own.
+    """
+    power = dict(zip(unit.bases, unit.powers)).get(u.ph, 0) if hasattr(unit, "bases") else 0
+    return unit / u.ph ** power if power else unit
 
 
 def _energy_values(table, name, unit, where):
