@@ -327,20 +327,22 @@ class GridInterpolator:
 
     def __call__(self, coords):
         """Interpolate at ``coords`` (list of float arrays in axis units, broadcastable)."""
-        coords = np.broadcast_arrays(*[np.asarray(c, dtype=float) for c in coords])
-        shape = coords[0].shape
-        valid = np.ones(shape, dtype=bool)
+        # Each axis works on its own (unbroadcast) coordinates: an IRF evaluated on
+        # energies (n, 1, 1) x an image (1, ny, nx) locates n + ny nx values, not 3 n ny nx.
+        coords = [np.asarray(c, dtype=float) for c in coords]
+        shape = np.broadcast_shapes(*(c.shape for c in coords))
+        valid = np.ones((), dtype=bool)
         lower, weights = [], []
         for x, nodes, interp, (lo, hi) in zip(coords, self._nodes, self._interps, self._bounds):
             # a single-bin axis (e.g. the one offset of a point-like IRF) is valid everywhere
             if self.fill_value is not None and nodes.size > 1:
                 tol = 1e-9 * max(abs(lo), abs(hi), 1e-12)
                 with np.errstate(invalid="ignore"):
-                    valid &= (x >= lo - tol) & (x <= hi + tol)
+                    valid = valid & (x >= lo - tol) & (x <= hi + tol)
             n = nodes.size
             if n == 1:
-                lower.append(np.zeros(shape, dtype=int))
-                weights.append(np.zeros(shape))
+                lower.append(np.zeros(x.shape, dtype=int))
+                weights.append(np.zeros(x.shape))
                 continue
             xf = _forward(x, interp)
             idx = np.clip(np.searchsorted(nodes, xf, side="right") - 1, 0, n - 2)
@@ -355,9 +357,10 @@ class GridInterpolator:
 
         ndim = len(coords)
         result = np.zeros(shape)
-        # loop over the 2**ndim corners of the cell (ndim <= 3), not over points
+        # loop over the 2**ndim corners of the cell (ndim <= 3), not over points;
+        # the index arrays broadcast against each other in the gather
         for corner in range(2 ** ndim):
-            w = np.ones(shape)
+            w = np.ones(())
             index = []
             for dim in range(ndim):
                 upper = (corner >> dim) & 1
