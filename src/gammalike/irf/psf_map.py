@@ -68,6 +68,29 @@ class PSFMap(IRFMap):
     def rad_axis(self):
         return self._irf_map.geom.axes["rad"]
 
+    # ------------------------------------------------------------------ I/O
+    @classmethod
+    def from_hdulist(cls, hdulist, hdu=None, hdu_bands=None, exposure_hdu=None,
+                     exposure_hdu_bands=None, format="gadf"):
+        """Create from an HDU list: ``format="gadf"`` (see `IRFMap.from_hdulist`) or
+        ``"gtpsf"``, the table of the Fermi-LAT ``gtpsf`` tool (`gammalike.irf.gtpsf`)."""
+        if format == "gtpsf":
+            from .gtpsf import read_gtpsf
+
+            return cls(*read_gtpsf(hdulist))
+        if format != "gadf":
+            raise ValueError(f"PSFMap.from_hdulist: unknown format {format!r}, expected 'gadf' or 'gtpsf'")
+        return super().from_hdulist(hdulist, hdu=hdu, hdu_bands=hdu_bands, exposure_hdu=exposure_hdu,
+                                    exposure_hdu_bands=exposure_hdu_bands, format=format)
+
+    def to_hdulist(self, format="gadf", hdu=None):
+        """HDU list in ``format`` "gadf" (see `IRFMap.to_hdulist`) or "gtpsf" (the PSF of the first pixel)."""
+        if format == "gtpsf":
+            from .gtpsf import gtpsf_hdulist
+
+            return gtpsf_hdulist(self._irf_map, self._exposure_map)
+        return super().to_hdulist(format=format, hdu=hdu)
+
     # ------------------------------------------------------------------ constructors
     @classmethod
     def from_geom(cls, geom):
