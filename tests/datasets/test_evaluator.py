@@ -166,3 +166,22 @@ def test_edisp_true_reco_mismatch_raises():
                              energy_axis=_energy_axis(nbin=2))
     with pytest.raises(ValueError, match="true-energy"):
         evaluator.compute_npred()
+
+
+def test_diffuse_template_of_differential_flux():
+    """A 3D template in cm-2 s-1 MeV-1 sr-1 (normalize=False, as a Fermi-LAT diffuse model) with a
+    PowerLawNorm: npred = value x solid angle x exposure x integral of the norm over each bin."""
+    from gammalike.modeling.models import PowerLawNormSpectralModel, TemplateSpatialModel
+
+    exposure = _exposure(nbin=3, value=1e10)  # m2 s
+    energy = MapAxis.from_energy_bounds("0.5 TeV", "20 TeV", nbin=6, name="energy")
+    geom = exposure.geom.to_image().to_cube([energy])
+    value = 1e-13  # cm-2 s-1 MeV-1 sr-1, the same everywhere
+    template = Map.from_geom(geom, data=np.full(geom.data_shape, value), unit="cm-2 s-1 MeV-1 sr-1")
+    model = SkyModel(PowerLawNormSpectralModel(), TemplateSpatialModel(template, normalize=False), name="diffuse")
+    evaluator = MapEvaluator(model, exposure, energy_axis=_energy_axis())
+    _, npred = evaluator.compute_npred()
+    edges = exposure.geom.axes["energy_true"].edges.to_value("TeV")
+    solid_angle = exposure.geom.to_image().solid_angle().to_value("sr").sum()
+    expected = value * 1e6 * np.diff(edges) * solid_angle * 1e10 * 1e4  # MeV-1 -> TeV-1, m2 -> cm2
+    np.testing.assert_allclose(npred.sum(axis=(1, 2)), expected, rtol=1e-6, atol=0)

@@ -26,6 +26,9 @@ from ..irf.edisp_kernel import edisp_matrix_at
 __all__ = ["MapEvaluator"]
 
 _EXPOSURE_UNIT = u.Unit("cm2 s")
+#: unit of a differential-flux template per pixel: with the exposure (cm2 s) and a norm integrated
+#: over the bin in TeV (`spectral_flux`) it gives counts
+_TEMPLATE_FLUX_UNIT = u.Unit("cm-2 s-1 TeV-1")
 
 
 def _model_key(model):
@@ -243,7 +246,12 @@ class MapEvaluator:
             values = spatial.integrate_geom(geom)
         else:
             values = spatial.integrate_geom(geom.to_image())
-        return _data(values)
+        unit = u.Unit(getattr(values, "unit", None) or "")
+        if unit.physical_type != "dimensionless":
+            # a template of differential flux (a diffuse model, normalize=False) times the
+            # integral of its spectral norm over each bin (in TeV, see spectral_flux)
+            return _data(values) * unit.to(_TEMPLATE_FLUX_UNIT)
+        return _data(values) * unit.to("")
 
     def _compute_template(self, spatial_key):
         geo = self._geometry
