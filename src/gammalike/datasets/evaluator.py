@@ -65,6 +65,24 @@ def spectral_flux(spectral_model, energy_min, energy_max):
     return spectral_model.integral(energy_min * u.TeV, energy_max * u.TeV).to_value("cm-2 s-1")
 
 
+def spatial_fractions(spatial, geom):
+    """Flux fraction per pixel of ``geom``, shape (ny, nx) or (n_true, ny, nx) (energy-dependent).
+
+    For a template of differential flux (a diffuse model, ``normalize=False``):
+    the flux per pixel in cm-2 s-1 TeV-1, which the integral of its spectral
+    norm over each bin (in TeV, `spectral_flux`) turns into a flux.
+    """
+    if spatial is None:
+        return np.ones(geom.data_shape[-2:])
+    if getattr(spatial, "is_energy_dependent", False):
+        values = spatial.integrate_geom(geom)
+    else:
+        values = spatial.integrate_geom(geom.to_image())
+    unit = u.Unit(getattr(values, "unit", None) or "")
+    target = u.dimensionless_unscaled if unit.physical_type == "dimensionless" else _TEMPLATE_FLUX_UNIT
+    return _data(values) * unit.to(target)
+
+
 class MapEvaluator:
     """Predicted counts of one `~gammalike.modeling.models.SkyModel` on one dataset.
 
@@ -237,25 +255,9 @@ class MapEvaluator:
         self._template = None
 
     # ------------------------------------------------------------------ evaluation
-    def _spatial_fractions(self, geom):
-        """Flux fraction per cut-out pixel, shape (ny, nx) or (n_true, ny, nx)."""
-        spatial = self.model.spatial_model
-        if spatial is None:
-            return np.ones(geom.data_shape[-2:])
-        if getattr(spatial, "is_energy_dependent", False):
-            values = spatial.integrate_geom(geom)
-        else:
-            values = spatial.integrate_geom(geom.to_image())
-        unit = u.Unit(getattr(values, "unit", None) or "")
-        if unit.physical_type != "dimensionless":
-            # a template of differential flux (a diffuse model, normalize=False) times the
-            # integral of its spectral norm over each bin (in TeV, see spectral_flux)
-            return _data(values) * unit.to(_TEMPLATE_FLUX_UNIT)
-        return _data(values) * unit.to("")
-
     def _compute_template(self, spatial_key):
         geo = self._geometry
-        fractions = self._spatial_fractions(geo["geom"])
+        fractions = spatial_fractions(self.model.spatial_model, geo["geom"])
         template = geo["exposure"] * fractions
         kernel = geo["kernel"]
         if kernel is not None:

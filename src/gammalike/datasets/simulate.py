@@ -45,7 +45,7 @@ from ..data import EventList
 from ..data.gti import time_ref_to_meta
 from ..utils.random import get_random_state
 from ..irf.edisp_kernel import edisp_matrix_at
-from .evaluator import spectral_flux
+from .evaluator import spatial_fractions, spectral_flux
 from .map import _is_sky_model
 
 __all__ = ["MapDatasetEventSampler"]
@@ -255,13 +255,7 @@ class MapDatasetEventSampler:
         for mc_id, model in enumerate(dataset.models, start=1):
             if not _is_sky_model(model):
                 continue
-            spatial = model.spatial_model
-            if spatial is None:
-                fractions = np.ones(image.data_shape)
-            elif getattr(spatial, "is_energy_dependent", False):
-                fractions = np.asarray(spatial.integrate_geom(geom).data, dtype=float)
-            else:
-                fractions = np.asarray(spatial.integrate_geom(image).data, dtype=float)
+            fractions = np.asarray(spatial_fractions(model.spatial_model, geom), dtype=float)
             flux = spectral_flux(model.spectral_model, true_edges[:-1], true_edges[1:])
             weights = np.clip(flux[:, None, None] * exposure * fractions, 0.0, None)
             weights = np.nan_to_num(weights)
@@ -277,7 +271,7 @@ class MapDatasetEventSampler:
             energy_true = self._true_energy(rng, model, true_edges, exposure_spectrum, bins)
 
             lonlat = self._model_position(model, geom)
-            if lonlat is not None and type(spatial).__name__ == "PointSpatialModel":
+            if lonlat is not None and type(model.spatial_model).__name__ == "PointSpatialModel":
                 lon_true, lat_true = np.full(n, lonlat[0]), np.full(n, lonlat[1])
             else:
                 lon_true, lat_true = _pixel_positions(rng, image, flat_pix)
