@@ -149,3 +149,65 @@ def test_background_maker_custom_finder(dataset_empty, observation):
     # the 4 events at the reflected position
     assert on_off.counts_off.data.sum() == 4
     assert np.all(on_off.acceptance_off.data == 1)
+
+
+@pytest.fixture(scope="module")
+def magic_point_like():
+    """The two public MAGIC Crab runs (point-like IRFs, energy-dependent RAD_MAX), ON = the Crab position."""
+    from regions import PointSkyRegion
+
+    from gammalike.data import DataStore
+    from gammalike.datasets import SpectrumDataset
+    from gammalike.maps import MapAxis, RegionGeom
+    from tests.conftest import DATA, HAS_DATA
+
+    if not HAS_DATA:
+        pytest.skip("data folder not found")
+    observations = DataStore.from_dir(DATA / "magic" / "rad_max" / "data").get_observations(
+        required_irf="point-like")
+    target = SkyCoord(83.63, 22.01, unit="deg", frame="icrs")
+    energy = MapAxis.from_energy_bounds(0.05, 100, nbin=5, per_decade=True, unit="TeV", name="energy")
+    energy_true = MapAxis.from_energy_bounds(0.01, 100, nbin=10, per_decade=True, unit="TeV", name="energy_true")
+    geom = RegionGeom.create(region=PointSkyRegion(target), axes=[energy])
+    empty = SpectrumDataset.create(geom=geom, energy_axis_true=energy_true)
+    return observations, empty, target
+
+
+@pytest.mark.requires_data
+def test_point_like_wobble_off_counts(magic_point_like):
+    """Point ON region: OFF positions rotated about the pointing, OFF counts within the same
+    energy-dependent RAD_MAX; checked against a brute-force count with SkyCoord and RadMax2D."""
+    observations, empty, target = magic_point_like
+    maker = SpectrumDatasetMaker(containment_correction=False, selection=["counts", "exposure", "edisp"])
+    bkg = ReflectedRegionsBackgroundMaker(region_finder=WobbleRegionsFinder(n_off_regions=3))
+    for obs in observations:
+        dataset = bkg.run(maker.run(empty.copy(name=str(obs.obs_id)), obs), obs)
+        assert isinstance(dataset, SpectrumDatasetOnOff)
+        np.testing.assert_allclose(dataset.alpha.data, 1 / 3, rtol=1e-12)
+        pointing = obs.get_pointing_icrs()
+        # the three OFF positions: the ON position (wobble offset) rotated by 90, 180, 270 deg
+        on_offset = target.separation(pointing).deg
+        events = obs.events
+        radec, energy = events.radec, events.energy
+        cut = obs.rad_max.evaluate(energy=energy, offset=np.full(len(energy), on_offset) * u.deg)
+        inside = np.zeros(len(radec), dtype=bool)
+        for k in (1, 2, 3):
+            center = pointing.directional_offset_by(pointing.position_angle(target) + k * 90 * u.deg,
+                                                    on_offset * u.deg)
+            inside |= radec.separation(center) < cut
+        edges = empty.counts.geom.axes["energy"].edges.to_value("TeV")
+        expected = np.histogram(energy.to_value("TeV")[inside], bins=edges)[0]
+        np.testing.assert_array_equal(dataset.counts_off.data.ravel(), expected)
+        assert expected.sum() > 50
+
+
+@pytest.mark.requires_data
+def test_point_like_needs_rad_max(magic_point_like):
+    observations, empty, _ = magic_point_like
+    obs = observations[0]
+    dataset = SpectrumDatasetMaker(containment_correction=False, selection=["counts", "exposure", "edisp"]).run(
+        empty.copy(name="x"), obs)
+    obs = obs.copy()  # the fixture's observation keeps its RAD_MAX
+    obs.rad_max = None
+    with pytest.raises(ValueError, match="point ON region .* needs the RAD_MAX"):
+        ReflectedRegionsBackgroundMaker(region_finder=WobbleRegionsFinder(n_off_regions=3)).run(dataset, obs)

@@ -16,7 +16,7 @@ from functools import reduce
 import numpy as np
 import astropy.units as u
 from astropy.coordinates import Angle
-from regions import PixCoord
+from regions import CircleSkyRegion, PixCoord, PointSkyRegion
 
 from ...datasets import SpectrumDatasetOnOff
 from ...maps import Map, RegionGeom, WcsGeom
@@ -35,6 +35,13 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _TWO_PI = 2 * np.pi
+
+
+def _rad_max_deg(rad_max, energy_tev, offset_deg):
+    """RAD_MAX cut (deg) at reco energies (TeV) and offsets (deg)."""
+    scale = u.Unit(rad_max.axes["energy"].unit).to("TeV")
+    offset_deg = np.broadcast_to(np.asarray(offset_deg, dtype=float), np.shape(energy_tev))
+    return rad_max.evaluate_float(np.asarray(energy_tev) / scale, offset_deg) * u.Unit(rad_max.unit).to("deg")
 
 
 def _angle(value, name, unit="rad"):
@@ -387,6 +394,8 @@ class ReflectedRegionsBackgroundMaker(Maker):
         if region is None:
             raise ValueError(f"ReflectedRegionsBackgroundMaker: dataset {dataset.name!r} has no ON region")
         pointing = observation.get_pointing_icrs()
+        if isinstance(region, PointSkyRegion):
+            return self._make_counts_off_points(geom, observation, pointing)
         events = observation.events
         if type(self.region_finder).run is RegionsFinder.run:
             # count with the exact pixel shapes the finder tested for overlaps
@@ -403,6 +412,45 @@ class ReflectedRegionsBackgroundMaker(Maker):
         energy = events._column("ENERGY", u.TeV)[inside]
         idx = _reco_energy_idx(energy, axis.edges.to_value("TeV"))
         data = np.bincount(idx[idx >= 0], minlength=axis.nbin).astype(float)
+        counts_off = Map.from_geom(geom_off, data=data.reshape(geom_off.data_shape), unit="")
+        return counts_off, len(regions)
+
+    def _make_counts_off_points(self, geom, observation, pointing):
+        """OFF counts of a point-like analysis: the ON position rotated about the pointing.
+
+        The ON counts are the events within the energy-dependent RAD_MAX of
+        the ON position (`SpectrumDatasetMaker`); the OFF positions are found
+        for a circle of the largest cut in the energy range, so that no OFF
+        circle touches the ON circle or the excluded sky at any energy, and
+        the OFF counts are the events within the same cuts of them.
+        """
+        rad_max = observation.rad_max
+        if rad_max is None:
+            raise ValueError(
+                f"ReflectedRegionsBackgroundMaker: observation {observation.obs_id}: a point ON region "
+                "(point-like analysis) needs the RAD_MAX of the observation"
+            )
+        center = geom.region.center.icrs
+        axis = geom.axes["energy"]
+        edges = axis.edges.to_value("TeV")
+        energy = np.geomspace(edges[0], edges[-1], 10 * axis.nbin + 1)
+        offset = float(center.separation(pointing).deg)
+        radius = float(np.max(_rad_max_deg(rad_max, energy, offset)))
+        circle = CircleSkyRegion(center, Angle(radius, "deg"))
+        regions, wcs = self.region_finder.run(circle, pointing, exclusion_mask=self.exclusion_mask)
+        if not regions:
+            return None, 0
+        events = observation.events
+        energy = events._column("ENERGY", u.TeV)
+        idx = _reco_energy_idx(energy, edges)
+        inside = np.zeros(energy.shape, dtype=bool)
+        for off in regions:
+            off_center = off.center.icrs
+            off_offset = float(off_center.separation(pointing).deg)
+            cut = _rad_max_deg(rad_max, energy, np.full(energy.shape, off_offset))
+            inside |= events._offset_deg(off_center.ra.deg, off_center.dec.deg) < cut
+        data = np.bincount(idx[inside & (idx >= 0)], minlength=axis.nbin).astype(float)
+        geom_off = RegionGeom(region=reduce(operator.or_, regions), axes=[axis], wcs=wcs)
         counts_off = Map.from_geom(geom_off, data=data.reshape(geom_off.data_shape), unit="")
         return counts_off, len(regions)
 
