@@ -185,3 +185,21 @@ def test_diffuse_template_of_differential_flux():
     solid_angle = exposure.geom.to_image().solid_angle().to_value("sr").sum()
     expected = value * 1e6 * np.diff(edges) * solid_angle * 1e10 * 1e4  # MeV-1 -> TeV-1, m2 -> cm2
     np.testing.assert_allclose(npred.sum(axis=(1, 2)), expected, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("kernel_shape", [(3, 11, 9), (3, 61, 41)])
+def test_sparse_convolution_equals_fft(monkeypatch, kernel_shape):
+    """A point source's few pixels: kernels added at each pixel equal the FFT convolution
+    (kernels smaller and larger than the image, sources on the edges)."""
+    from gammalike.datasets import evaluator
+
+    rng = np.random.default_rng(3)
+    data = np.zeros((3, 30, 40))
+    for y, x in ((0, 0), (29, 39), (12, 7), (13, 7), (12, 8), (13, 8)):
+        data[:, y, x] = rng.uniform(0.1, 1, size=3)
+    kernel = rng.uniform(size=kernel_shape)
+    sparse = evaluator._convolve_planes(data, kernel)
+    monkeypatch.setattr(evaluator, "_SPARSE_PIXELS", 0)
+    fft = evaluator._convolve_planes(data, kernel)
+    np.testing.assert_allclose(sparse, fft, rtol=0, atol=1e-12)
+    assert sparse.sum() > 1

@@ -26,6 +26,8 @@ from ..irf.edisp_kernel import edisp_matrix_at
 __all__ = ["MapEvaluator"]
 
 _EXPOSURE_UNIT = u.Unit("cm2 s")
+#: templates with at most this many non-zero pixels are convolved by adding shifted kernels
+_SPARSE_PIXELS = 16
 #: unit of a differential-flux template per pixel: with the exposure (cm2 s) and a norm integrated
 #: over the bin in TeV (`spectral_flux`) it gives counts
 _TEMPLATE_FLUX_UNIT = u.Unit("cm-2 s-1 TeV-1")
@@ -317,14 +319,24 @@ def _cutout_geom(geom, xs, ys):
 def _convolve_planes(data, kernel):
     """``data`` (n, ny, nx) convolved plane by plane with ``kernel`` (n, ky, kx), same shape.
 
-    Small kernels are applied directly, larger ones through FFTs; either way
-    the output pixel (y, x) receives ``sum data(y', x') kernel(y - y' + ky//2, x - x' + kx//2)``.
+    The output pixel (y, x) receives ``sum data(y', x') kernel(y - y' + ky//2, x - x' + kx//2)``.
+    A point source fills a few pixels (four: its bilinear split): the kernel
+    is then added at each of them, which is exact and, for a wide kernel
+    (Fermi-LAT: 400 x 400 pixels), 100x faster than the FFTs used otherwise.
     """
     from scipy.signal import fftconvolve
 
-    out = fftconvolve(data, kernel, mode="full", axes=(-2, -1))
     ky, kx = kernel.shape[-2] // 2, kernel.shape[-1] // 2
     ny, nx = data.shape[-2:]
+    support = np.flatnonzero(np.any(data != 0, axis=tuple(range(data.ndim - 2))))
+    if support.size <= _SPARSE_PIXELS:
+        out = np.zeros(np.broadcast_shapes(data.shape[:-2], kernel.shape[:-2]) + (ny, nx))
+        for y, x in zip(*np.divmod(support, nx)):
+            y0, y1, x0, x1 = max(0, y - ky), min(ny, y + ky + 1), max(0, x - kx), min(nx, x + kx + 1)
+            out[..., y0:y1, x0:x1] += data[..., y, x, None, None] * \
+                kernel[..., y0 - y + ky:y1 - y + ky, x0 - x + kx:x1 - x + kx]
+        return out
+    out = fftconvolve(data, kernel, mode="full", axes=(-2, -1))
     out = out[..., ky:ky + ny, kx:kx + nx]
     # FFT round-off leaves tiny negative values around zeros
     return np.clip(out, 0.0, None)
