@@ -157,6 +157,44 @@ def test_stack_and_stack_reduce():
     assert np.allclose(stacked.npred_signal().data, 2 * d1.npred_signal().data, rtol=1e-6, atol=0)
 
 
+def _gauss_edisp(energy_axis, energy_axis_true, exposure=1e10):
+    """Energy dispersion kernels (20 % resolution, so that bins migrate) with an exposure map."""
+    geom_irf = WcsGeom.create(skydir=CENTER, binsz=1.0, width=(4, 3), frame="galactic")
+    kernel = EDispKernelMap.from_gauss(energy_axis, energy_axis_true, sigma=0.2, bias=0, geom=geom_irf)
+    geom_exposure = kernel.edisp_map.geom.squash("energy")
+    exposure_map = Map.from_geom(geom_exposure, data=np.full(geom_exposure.data_shape, exposure), unit="m2 s")
+    return EDispKernelMap(kernel.edisp_map, exposure_map)
+
+
+def test_stack_masks_edisp_in_reco_energy():
+    """With different energy thresholds the stacked prediction is the sum of the masked
+    predictions: a dataset's migrations into its unsafe reco bins are not stacked."""
+    d1, d2 = _dataset("d1", seed=1), _dataset("d2", seed=2)
+    energy_axis = d1.counts.geom.axes["energy"]
+    for dataset in (d1, d2):
+        dataset.edisp = _gauss_edisp(energy_axis, energy_axis.copy(name="energy_true"))
+    mask = np.ones(d2.data_shape, dtype=bool)
+    mask[0] = False  # below d2's threshold
+    d2.mask_safe = mask
+    model = _source()
+    d1.models = [model]
+    expected = np.array(d1.npred_signal().data, dtype=float)
+    d2.models = [model]
+    expected += np.array(d2.npred_signal().data, dtype=float) * mask
+    assert expected[0].sum() > 0 and expected[1].sum() > 0
+    for stacked in (Datasets([d1, d2]).stack_reduce(name="stacked"), _stack_in_place(d1, d2)):
+        stacked.models = [model]
+        np.testing.assert_allclose(stacked.npred_signal().data, expected, rtol=1e-5, atol=0)
+
+
+def _stack_in_place(*datasets):
+    stacked = datasets[0].copy(name="stacked")
+    stacked.models = None
+    for dataset in datasets[1:]:
+        stacked.stack(dataset)
+    return stacked
+
+
 def test_stack_applies_background_models():
     # Each dataset's fitted FoV norm is part of what it contributes (2 * 2 + 3 * 2);
     # the stacked dataset keeps no background model, its sky models stay.

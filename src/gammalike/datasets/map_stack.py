@@ -99,7 +99,16 @@ class MapDatasetStackMixin:
                 log.warning(f"{self.name}: {key} of {other.name!r} not stacked (no exposure map)")
                 continue
             mine = copy.deepcopy(mine)
-            mine.stack(theirs, weights=self._irf_weights(other, mine))
+            if key == "edisp" and _has_reco_axis(mine):
+                # reco bins outside a dataset's safe mask must not receive its migrations:
+                # the stacked prediction is then the sum of the masked predictions
+                if self.mask_safe is not None:
+                    mine.edisp_map = mine.edisp_map.copy(
+                        data=mine.edisp_map.data * _reco_mask_on_irf_grid(self, mine)[None])
+                weights = None if other.mask_safe is None else _reco_mask_on_irf_grid(other, theirs)
+            else:
+                weights = self._irf_weights(other, mine)
+            mine.stack(theirs, weights=weights)
             setattr(self, key, mine)
         if mask_self is not None and mask_other is not None:
             safe = mask_self.copy(data=np.asarray(mask_self.data, dtype=np.uint8))
@@ -141,6 +150,28 @@ class MapDatasetStackMixin:
             ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
             weights[iy[ok], ix[ok]] = 1.0
         return Map.from_geom(geom_irf, data=weights)
+
+
+def _has_reco_axis(edisp):
+    edisp_map = getattr(edisp, "edisp_map", None)
+    return edisp_map is not None and "energy" in edisp_map.geom.axes.names
+
+
+def _reco_mask_on_irf_grid(dataset, edisp):
+    """Safe mask of ``dataset`` per reco-energy bin on the pixels of ``edisp`` (n_reco, ny, nx):
+    1 where an IRF pixel contains a safe pixel in that bin."""
+    geom_irf = edisp.edisp_map.geom.to_image()
+    mask = np.asarray(dataset.mask_safe.data, dtype=bool)
+    lon, lat = _lonlat(dataset.mask_safe.geom.to_image(), geom_irf.frame)
+    x, y = geom_irf.wcs.wcs_world2pix(lon, lat, 0)
+    ix, iy = np.rint(x).astype(int), np.rint(y).astype(int)
+    nx, ny = geom_irf.npix
+    ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    out = np.zeros((mask.shape[0], ny, nx))
+    for k in range(mask.shape[0]):
+        sel = mask[k] & ok
+        out[k, iy[sel], ix[sel]] = 1.0
+    return out
 
 
 def _lonlat(geom, frame):
