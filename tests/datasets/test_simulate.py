@@ -445,3 +445,27 @@ def test_fake_spectrum_index_pulls_many():
     pulls = _index_pulls(1000, seed=123)
     assert abs(np.mean(pulls)) < 0.1
     assert abs(np.std(pulls, ddof=1) - 1) < 0.1
+
+
+def test_diffuse_template_of_differential_flux():
+    """A 3D template in cm-2 s-1 MeV-1 sr-1 (normalize=False) with a PowerLawNorm: the number
+    of sampled signal events follows its npred (it was 1e6 too low when the MeV-1 was dropped)."""
+    from gammalike.modeling.models import PowerLawNormSpectralModel, TemplateSpatialModel
+
+    dataset, observation = make_dataset(name="diffuse")
+    tgeom = WcsGeom.create(skydir=SOURCE, binsz=0.1, width=4, frame="icrs",
+                           axes=[MapAxis.from_energy_bounds("0.03 TeV", "300 TeV", nbin=20, name="energy")])
+    energy_mev = tgeom.axes["energy"].center.to_value("MeV")[:, None, None]
+    values = np.broadcast_to(1e-14 * (energy_mev / 1e6) ** -2.5, tgeom.data_shape)  # at 1 TeV: 1e-14
+    template = Map.from_geom(tgeom, data=np.array(values), unit="cm-2 s-1 MeV-1 sr-1")
+    model = SkyModel(PowerLawNormSpectralModel(), TemplateSpatialModel(template, normalize=False), name="diffuse")
+    dataset.models = Models([model])
+    npred = dataset.npred_signal().data.sum()
+    events = MapDatasetEventSampler(random_state=3).run(dataset, observation)
+    signal = _bin(events.select_row_subset(np.asarray(events.table["MC_ID"]) == 1), dataset.counts.geom).sum()
+    assert 1000 < npred < 1e5
+    assert abs(signal - npred) < 4 * np.sqrt(npred)
+    # a normalisation mistake (1e5 times too bright here) is an error, not an out-of-memory
+    model.spectral_model.norm.value = 1e10
+    with pytest.raises(ValueError, match=r"model 'diffuse' predicts .* events \(at most 1e\+08\)"):
+        MapDatasetEventSampler(random_state=3).run(dataset, observation)

@@ -61,6 +61,18 @@ _MAX_TIME_BINS = 2_000_000
 
 
 # ----------------------------------------------------------------------------- sampling helpers
+#: more events than this from one component is a unit or normalisation mistake, not a simulation
+MAX_EVENTS = 1e8
+
+
+def _check_npred(mu, what):
+    if not np.isfinite(mu) or mu > MAX_EVENTS:
+        raise ValueError(
+            f"MapDatasetEventSampler: {what} predicts {mu:.3g} events (at most {MAX_EVENTS:.0e}): "
+            "check its normalisation and units"
+        )
+
+
 def _sample_cells(rng, weights, n):
     """Flat indices of ``n`` cells drawn with probability proportional to ``weights`` (>= 0)."""
     cdf = np.cumsum(weights.ravel())
@@ -260,6 +272,7 @@ class MapDatasetEventSampler:
             weights = np.clip(flux[:, None, None] * exposure * fractions, 0.0, None)
             weights = np.nan_to_num(weights)
             mu = float(weights.sum())
+            _check_npred(mu, f"model {model.name!r}")
             n = rng.poisson(mu) if mu > 0 else 0
             log.debug(f"MapDatasetEventSampler: model {model.name!r}: npred (true) = {mu:.1f}, drawn {n}")
             if n == 0:
@@ -315,6 +328,7 @@ class MapDatasetEventSampler:
             return _empty_table()
         npred = np.clip(np.nan_to_num(np.asarray(dataset.npred_background().data, dtype=float)), 0.0, None)
         mu = float(npred.sum())
+        _check_npred(mu, "background")
         n = rng.poisson(mu) if mu > 0 else 0
         log.debug(f"MapDatasetEventSampler: background npred = {mu:.1f}, drawn {n}")
         if n == 0:
