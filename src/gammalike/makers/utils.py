@@ -114,6 +114,14 @@ def _reco_energy_idx(energy_tev, edges_tev):
     return np.where((idx >= 0) & (idx < edges_tev.size - 1), idx, -1)
 
 
+def rad_max_deg(rad_max, energy_tev, offset_deg):
+    """RAD_MAX cut (deg) at reco energies (TeV, array) and offsets (deg, broadcast to them)."""
+    energy_tev = np.asarray(energy_tev, dtype=float)
+    offset_deg = np.broadcast_to(np.asarray(offset_deg, dtype=float), energy_tev.shape)
+    scale = u.Unit(rad_max.axes["energy"].unit).to("TeV")
+    return rad_max.evaluate_float(energy_tev / scale, offset_deg) * u.Unit(rad_max.unit).to("deg")
+
+
 def make_counts_rad_max(geom, rad_max, events, pointing):
     """Counts of a point-like analysis: events within the energy-dependent RAD_MAX of the region centre.
 
@@ -132,9 +140,7 @@ def make_counts_rad_max(geom, rad_max, events, pointing):
     offset = angular_separation_deg(pointing.ra.deg, pointing.dec.deg, center.ra.deg, center.dec.deg)
     energy = events._column("ENERGY", u.TeV)
     axis = geom.axes["energy"]
-    rad_unit_scale = u.Unit(rad_max.axes["energy"].unit).to("TeV")
-    cut = rad_max.evaluate_float(energy / rad_unit_scale, np.full(energy.shape, float(offset)))
-    cut = cut * u.Unit(rad_max.unit).to("deg")
+    cut = rad_max_deg(rad_max, energy, float(offset))
     sep = events._offset_deg(center.ra.deg, center.dec.deg)
     idx = _reco_energy_idx(energy, axis.edges.to_value("TeV"))
     sel = (sep < cut) & (idx >= 0)

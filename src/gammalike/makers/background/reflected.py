@@ -23,7 +23,7 @@ from ...maps import Map, RegionGeom, WcsGeom
 from ...maps.coord import frame_name
 from ...maps.region import region_center
 from ..core import Maker
-from ..utils import _reco_energy_idx, events_in_region_mask
+from ..utils import _reco_energy_idx, events_in_region_mask, rad_max_deg
 
 __all__ = [
     "ReflectedRegionsBackgroundMaker",
@@ -35,13 +35,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _TWO_PI = 2 * np.pi
-
-
-def _rad_max_deg(rad_max, energy_tev, offset_deg):
-    """RAD_MAX cut (deg) at reco energies (TeV) and offsets (deg)."""
-    scale = u.Unit(rad_max.axes["energy"].unit).to("TeV")
-    offset_deg = np.broadcast_to(np.asarray(offset_deg, dtype=float), np.shape(energy_tev))
-    return rad_max.evaluate_float(np.asarray(energy_tev) / scale, offset_deg) * u.Unit(rad_max.unit).to("deg")
 
 
 def _angle(value, name, unit="rad"):
@@ -435,7 +428,7 @@ class ReflectedRegionsBackgroundMaker(Maker):
         edges = axis.edges.to_value("TeV")
         energy = np.geomspace(edges[0], edges[-1], 10 * axis.nbin + 1)
         offset = float(center.separation(pointing).deg)
-        radius = float(np.max(_rad_max_deg(rad_max, energy, offset)))
+        radius = float(np.max(rad_max_deg(rad_max, energy, offset)))
         circle = CircleSkyRegion(center, Angle(radius, "deg"))
         regions, wcs = self.region_finder.run(circle, pointing, exclusion_mask=self.exclusion_mask)
         if not regions:
@@ -447,7 +440,7 @@ class ReflectedRegionsBackgroundMaker(Maker):
         for off in regions:
             off_center = off.center.icrs
             off_offset = float(off_center.separation(pointing).deg)
-            cut = _rad_max_deg(rad_max, energy, np.full(energy.shape, off_offset))
+            cut = rad_max_deg(rad_max, energy, off_offset)
             inside |= events._offset_deg(off_center.ra.deg, off_center.dec.deg) < cut
         data = np.bincount(idx[inside & (idx >= 0)], minlength=axis.nbin).astype(float)
         geom_off = RegionGeom(region=reduce(operator.or_, regions), axes=[axis], wcs=wcs)
