@@ -40,7 +40,7 @@ from gammalike.utils.io import write_atomic
 from gammalike.utils.paths import make_path
 
 __all__ = [
-    "IRF", "GridInterpolator", "read_table_hdu", "open_fits", "integrate_log_log",
+    "IRF", "GridInterpolator", "NodeAxis", "read_table_hdu", "open_fits", "integrate_log_log",
     "parse_unit",
 ]
 
@@ -285,6 +285,40 @@ def _forward(values, interp):
     return values
 
 
+class NodeAxis:
+    """An IRF axis reduced to what interpolation along it needs: its nodes (bin
+    centres, in the axis' interpolation space) and its bounds (the outer edges)."""
+
+    def __init__(self, axis):
+        self.interp = axis.interp
+        self.nodes = _forward(axis._center, axis.interp)
+        edges = axis._edges if axis.node_type == "edges" else axis._center
+        self.lo, self.hi = min(edges[0], edges[-1]), max(edges[0], edges[-1])
+
+    def weights(self, x, clamp=False):
+        """Lower node index, weight of the upper node and validity of positions ``x``.
+
+        Linear in the interpolation space between the nodes and, up to the
+        edges, continued from the outer two nodes (``clamp``: held at the outer
+        nodes everywhere).  Positions beyond the edges are invalid (weight 0
+        unless ``clamp``); a single-node axis is valid everywhere.
+        """
+        x = np.asarray(x, dtype=float)
+        n = self.nodes.size
+        if n == 1:
+            return np.zeros(x.shape, dtype=int), np.zeros(x.shape), np.ones(x.shape, dtype=bool)
+        tol = 1e-9 * max(abs(self.lo), abs(self.hi), 1e-12)
+        with np.errstate(invalid="ignore"):
+            valid = (x >= self.lo - tol) & (x <= self.hi + tol)
+        xf = _forward(x, self.interp)
+        idx = np.clip(np.searchsorted(self.nodes, xf, side="right") - 1, 0, n - 2)
+        x0, x1 = self.nodes[idx], self.nodes[idx + 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = (xf - x0) / (x1 - x0)
+        t = np.clip(t, 0.0, 1.0) if clamp else np.where(valid, t, 0.0)
+        return idx, np.where(np.isfinite(t), t, 0.0), valid
+
+
 class GridInterpolator:
     """Vectorized multi-linear interpolation on the nodes of a set of `MapAxis`.
 
@@ -310,14 +344,7 @@ class GridInterpolator:
             raise ValueError(f"GridInterpolator: values shape {values.shape} != axes shape {shape}")
         self.value_scale = value_scale
         self.fill_value = fill_value
-        self._interps = [ax.interp for ax in axes]
-        self._nodes = [_forward(ax._center, ax.interp) for ax in axes]
-        bounds = []
-        for ax in axes:
-            lo_hi = ax._edges if ax.node_type == "edges" else ax._center
-            lo, hi = min(lo_hi[0], lo_hi[-1]), max(lo_hi[0], lo_hi[-1])
-            bounds.append((lo, hi))
-        self._bounds = bounds
+        self._axes = [NodeAxis(ax) for ax in axes]
         if value_scale == "log":
             tiny = np.finfo(float).tiny
             self._values = np.log(np.clip(values, tiny, None))
@@ -331,27 +358,12 @@ class GridInterpolator:
         # energies (n, 1, 1) x an image (1, ny, nx) locates n + ny nx values, not 3 n ny nx.
         coords = [np.asarray(c, dtype=float) for c in coords]
         shape = np.broadcast_shapes(*(c.shape for c in coords))
+        clamp = self.fill_value is None
         valid = np.ones((), dtype=bool)
         lower, weights = [], []
-        for x, nodes, interp, (lo, hi) in zip(coords, self._nodes, self._interps, self._bounds):
-            # a single-bin axis (e.g. the one offset of a point-like IRF) is valid everywhere
-            if self.fill_value is not None and nodes.size > 1:
-                tol = 1e-9 * max(abs(lo), abs(hi), 1e-12)
-                with np.errstate(invalid="ignore"):
-                    valid = valid & (x >= lo - tol) & (x <= hi + tol)
-            n = nodes.size
-            if n == 1:
-                lower.append(np.zeros(x.shape, dtype=int))
-                weights.append(np.zeros(x.shape))
-                continue
-            xf = _forward(x, interp)
-            idx = np.clip(np.searchsorted(nodes, xf, side="right") - 1, 0, n - 2)
-            x0, x1 = nodes[idx], nodes[idx + 1]
-            with np.errstate(invalid="ignore", divide="ignore"):
-                t = (xf - x0) / (x1 - x0)
-                if self.fill_value is None:
-                    t = np.clip(t, 0.0, 1.0)
-            t = np.where(np.isfinite(t), t, 0.0)
+        for x, axis in zip(coords, self._axes):
+            idx, t, axis_valid = axis.weights(x, clamp=clamp)
+            valid = valid & axis_valid
             lower.append(idx)
             weights.append(t)
 
@@ -366,7 +378,7 @@ class GridInterpolator:
                 upper = (corner >> dim) & 1
                 t = weights[dim]
                 if upper:
-                    if self._nodes[dim].size == 1:
+                    if self._axes[dim].nodes.size == 1:
                         w = None
                         break
                     w = w * t

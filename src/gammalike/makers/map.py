@@ -28,6 +28,7 @@ import numpy as np
 import astropy.units as u
 from astropy.coordinates import Angle, SkyCoord
 
+from ..irf.core import NodeAxis
 from ..maps import Map
 from .core import Maker
 from .utils import fov_coordinates, make_observation_meta_table
@@ -128,43 +129,13 @@ def _separation_deg(ra, dec, ra0, dec0):
     return np.degrees(np.arctan2(np.hypot(num1, num2), den))
 
 
-def _axis_weights(axis, x):
-    """Lower node index, weight of the upper node and validity of positions ``x`` on an IRF axis.
-
-    Reproduces `gammalike.irf.core.GridInterpolator` along one axis: linear in
-    the axis' interpolation space between bin centres, continued linearly from
-    the outer two centres up to the edge, invalid beyond the edges.
-    """
-    nodes = axis._center
-    edges = axis._edges if axis.node_type == "edges" else nodes
-    lo, hi = min(edges[0], edges[-1]), max(edges[0], edges[-1])
-    tol = 1e-9 * max(abs(lo), abs(hi), 1e-12)
-    x = np.asarray(x, dtype=float)
-    valid = (x >= lo - tol) & (x <= hi + tol)
-    n = nodes.size
-    if n == 1:
-        return np.zeros(x.shape, int), np.zeros(x.shape), np.ones(x.shape, bool)
-    if axis.interp == "log":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xf, fnodes = np.log(x), np.log(nodes)
-    elif axis.interp == "sqrt":
-        xf, fnodes = np.sqrt(x), np.sqrt(nodes)
-    else:
-        xf, fnodes = x, nodes
-    idx = np.clip(np.searchsorted(fnodes, xf, side="right") - 1, 0, n - 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = (xf - fnodes[idx]) / (fnodes[idx + 1] - fnodes[idx])
-    t = np.where(np.isfinite(t) & valid, t, 0.0)
-    return idx, t, valid
-
-
 def _interp_offset_nodes(values_at_nodes, axis, offset, value_scale="lin"):
     """Interpolate values given at the offset nodes (last axis) to the offsets ``offset`` (any shape).
 
     ``values_at_nodes`` has shape ``(..., n_offset_nodes)``; the result has
     shape ``(...,) + offset.shape``.
     """
-    idx, t, valid = _axis_weights(axis, offset)
+    idx, t, valid = NodeAxis(axis).weights(offset)
     v = np.asarray(values_at_nodes, dtype=float)
     if axis.nbin == 1:
         out = np.broadcast_to(v[..., :1].reshape(v.shape[:-1] + (1,) * offset.ndim),
