@@ -96,6 +96,8 @@ class _FitProblem:
         if parameters is None:
             raise ValueError(_NO_FREE)
         self.parameters = Parameters(parameters).unique_parameters
+        #: free parameters found not to change the statistic at the last check
+        self.inert = []
         self.refresh()
 
     def refresh(self):
@@ -142,6 +144,7 @@ class _FitProblem:
             )
         if inert:
             self.free = Parameters([p for p in free if not any(p is q for q in inert)])
+        self.inert = inert
         return inert
 
     def backend_inputs(self):
@@ -298,7 +301,6 @@ class Fit:
         self.store_trace = bool(store_trace)
         self.blas_threads = blas_threads
         self._last_minuit = None
-        self._warned_inert = ()
 
     def __repr__(self):
         return (f"Fit(backend={self.backend!r}, optimize_opts={self.optimize_opts}, "
@@ -326,10 +328,10 @@ class Fit:
             log.warning("Fit: optimisation failed: %s", optimize_result.message)
         covariance_result, covariance, check = self._covariance(problem)
         if optimize_result.success and check is not None and check.edm > EDM_WARNING:
-            optimize_result, *polished = self._polish(problem, optimize_result, check)
-            if polished[0] is not None:
-                covariance_result, covariance, check = polished
+            optimize_result, covariance_result, covariance, check = self._polish(
+                problem, optimize_result, covariance_result, covariance, check)
         _warn_short(check)
+        _warn_inert(problem.inert)
         return FitResult(optimize_result, covariance_result, models=problem.models, covariance=covariance)
 
     @with_blas_threads
@@ -340,7 +342,10 @@ class Fit:
         -------
         result : `OptimizeResult`
         """
-        return self._optimize(self._problem(datasets))
+        problem = self._problem(datasets)
+        result = self._optimize(problem)
+        _warn_inert(problem.inert)
+        return result
 
     @with_blas_threads
     def covariance(self, datasets=None):
@@ -353,8 +358,10 @@ class Fit:
         -------
         result : `CovarianceResult`
         """
-        result, _, check = self._covariance(self._problem(datasets))
+        problem = self._problem(datasets)
+        result, _, check = self._covariance(problem)
         _warn_short(check)
+        _warn_inert(problem.inert)
         return result
 
     def _run_backend(self, problem, opts, trace=None):
@@ -376,10 +383,8 @@ class Fit:
         if inert:
             # Inert at the start may act at the best fit (an index whose
             # amplitude started at zero): check again, and refit if so.
-            again = problem.drop_inert()
-            if len(again) < len(inert):
+            if len(problem.drop_inert()) < len(inert):
                 out, stat = self._run_backend(problem, self.optimize_opts, trace)
-            self._warn_inert(again)
         free = problem.free
         minuit = out["minuit"]
         self._last_minuit = None
@@ -399,8 +404,7 @@ class Fit:
         )
 
     def _covariance(self, problem):
-        inert = problem.drop_inert()
-        self._warn_inert(inert)  # e.g. an index whose amplitude went to zero
+        inert = problem.drop_inert()  # at the best fit: e.g. an index whose amplitude went to zero
         for par in inert:
             par.error = np.nan  # undefined: the statistic does not depend on it
         free = problem.free
@@ -457,18 +461,7 @@ class Fit:
         covariance.set_subcovariance(free_covariance)
         return result, covariance, check
 
-    def _warn_inert(self, inert):
-        """Warn about inert parameters, once per set (optimize and covariance both find them)."""
-        ids = tuple(id(p) for p in inert)
-        if inert and ids != self._warned_inert:
-            log.warning(
-                "Fit: %d free parameter(s) do not change the statistic (e.g. background norms "
-                "of energy bins outside the fit mask) and are left where they are, without "
-                "error: %s", len(inert), ", ".join(p.name for p in inert),
-            )
-        self._warned_inert = ids
-
-    def _polish(self, problem, optimize_result, check):
+    def _polish(self, problem, optimize_result, covariance_result, covariance, check):
         """Newton steps from a fit that stopped > `EDM_WARNING` short, until `EDM_POLISHED`.
 
         MIGRAD can stop short on a strongly correlated problem (its own
@@ -476,13 +469,11 @@ class Fit:
         in decorrelated coordinates measures the gradient anyway, so a Newton
         step costs a few evaluations.  Along a curved valley the full step
         can overshoot: it is halved until it lowers the statistic (at most
-        `MAX_HALVINGS` times).  Returns the (updated) optimize result, the
-        covariance result and covariance at the new point (None if no step
-        was taken) and the last check.
+        `MAX_HALVINGS` times).  Returns the optimize result, covariance result,
+        covariance and check, updated to the final point.
         """
         start = optimize_result.total_stat
         n_steps, nfev = 0, 0
-        covariance_result = covariance = None
         while check is not None and check.edm > EDM_POLISHED and n_steps < MAX_NEWTON_STEPS:
             free, bounds = problem.free, problem.backend_inputs()[1]
             x0 = np.array([p.factor for p in free], dtype=float)
@@ -650,6 +641,15 @@ def _warn_short(check):
             "Fit: the parameters are not at the minimum: the statistic can still decrease by %.2g "
             "(the minimum is about %.2f sigma away); run the fit again from here or lower "
             "optimize_opts['tol']", check.edm, np.sqrt(check.edm),
+        )
+
+
+def _warn_inert(inert):
+    if inert:
+        log.warning(
+            "Fit: %d free parameter(s) do not change the statistic (e.g. background norms "
+            "of energy bins outside the fit mask) and are left where they are, without "
+            "error: %s", len(inert), ", ".join(p.name for p in inert),
         )
 
 
