@@ -216,19 +216,19 @@ def run(ctx, config, steps, outdir, models_file, overwrite, n_jobs, parallel_bac
     if scheduler is not None and parallel_backend == "multiprocessing":
         raise click.UsageError("--scheduler runs the jobs on dask: it cannot go with --parallel-backend "
                                "multiprocessing")
+    from ..utils import parallel
+
     client = _dask_client(scheduler) if scheduler is not None else None
     if client is not None:
         parallel_backend = "dask"
         if n_jobs is None:
-            n_jobs = max(1, sum(client.nthreads().values()))
+            n_jobs = parallel.n_jobs_or_default(-1, "dask")  # the new client's worker threads
         log.info(f"Dask cluster at {scheduler}: {len(client.nthreads())} workers, {n_jobs} jobs")
     if n_jobs is not None:
         analysis_config.general.n_jobs = n_jobs
     if parallel_backend is not None:
-        from ..utils.parallel import backend_or_default
-
         try:
-            backend_or_default(parallel_backend)
+            parallel.backend_or_default(parallel_backend)
         except ImportError as exc:
             raise click.ClickException(f"--parallel-backend: {exc}") from None
     analysis = Analysis(analysis_config)
@@ -245,8 +245,6 @@ def run(ctx, config, steps, outdir, models_file, overwrite, n_jobs, parallel_bac
     if analysis_config.general.datasets_file is not None and "observations" in selected:
         selected.remove("observations")
     log.info(f"Steps: {', '.join(selected)}")
-    from ..utils import parallel
-
     show_bars, backend = parallel.SHOW_PROGRESS_BAR, parallel.BACKEND_DEFAULT
     parallel.SHOW_PROGRESS_BAR = show_bars and not (ctx.obj or {}).get("quiet")
     if parallel_backend is not None:

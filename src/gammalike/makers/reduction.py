@@ -69,9 +69,7 @@ class DatasetsMaker(Maker):
 
         if n_jobs is not None:
             n_jobs_or_default(n_jobs)  # validate
-        if parallel_backend is not None:
-            backend_or_default(parallel_backend)  # validate
-        self.parallel_backend = parallel_backend
+        self.parallel_backend = None if parallel_backend is None else backend_or_default(parallel_backend)
         self.makers = makers
         self.stack_datasets = bool(stack_datasets)
         self.n_jobs = n_jobs
