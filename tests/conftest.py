@@ -56,6 +56,18 @@ def data_path():
     return DATA
 
 
+@pytest.fixture(params=["multiprocessing", "dask"])
+def parallel_backend(request, monkeypatch):
+    """Both parallel backends; dask as its local process scheduler (whatever client
+    another test may have left active), skipped without dask."""
+    if request.param == "dask":
+        pytest.importorskip("dask")
+        from gammalike.utils import parallel
+
+        monkeypatch.setattr(parallel, "_dask_client", lambda: None)
+    return request.param
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     """Close the pyplot figures a test leaves open (memory; tests counting figures)."""

@@ -533,16 +533,12 @@ def test_excess_map_seed004(tmp_path):
 
 @pytest.mark.requires_data
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["multiprocessing", "dask"])
-def test_joint_1d_parallel_equals_serial(data_path, backend, monkeypatch):
+def test_joint_1d_parallel_equals_serial(data_path, parallel_backend, monkeypatch):
     """general.n_jobs: the process pool (or, with the dask backend as default, dask's local
     process scheduler) gives the serial datasets (one per Crab run, not stacked)."""
     from gammalike.utils import parallel
 
-    monkeypatch.setattr(parallel, "BACKEND_DEFAULT", backend)
-    if backend == "dask":
-        pytest.importorskip("dask")
-        monkeypatch.setattr(parallel, "_dask_client", lambda: None)
+    monkeypatch.setattr(parallel, "BACKEND_DEFAULT", parallel_backend)
     results = []
     for n_jobs in (1, 2):
         config = AnalysisConfig.read(data_path / "estimators/crab_hess_fp/config.yaml")

@@ -42,18 +42,6 @@ def seed003_fitted():
     return datasets
 
 
-@pytest.fixture(params=["multiprocessing", "dask"])
-def backend(request):
-    """Parallel backend of the n_jobs=2 run (dask: its local process scheduler)."""
-    if request.param == "dask":
-        pytest.importorskip("dask")
-        from gammalike.utils import parallel
-
-        monkeypatch = request.getfixturevalue("monkeypatch")
-        monkeypatch.setattr(parallel, "_dask_client", lambda: None)
-    return request.param
-
-
 def _assert_identical(serial, parallel, keys=KEYS):
     for key in keys:
         a, b = np.asarray(getattr(serial, key)), np.asarray(getattr(parallel, key))
@@ -62,11 +50,11 @@ def _assert_identical(serial, parallel, keys=KEYS):
 
 
 @pytest.mark.requires_data
-def test_flux_points_n_jobs_identical_seed003(seed003_fitted, backend):
+def test_flux_points_n_jobs_identical_seed003(seed003_fitted, parallel_backend):
     kwargs = dict(energy_edges=np.geomspace(0.7, 30, 7) * u.TeV, source="crab", selection_optional="all",
                   progress_bar=False)
     serial = FluxPointsEstimator(n_jobs=1, **kwargs).run(seed003_fitted)
-    parallel = FluxPointsEstimator(n_jobs=2, parallel_backend=backend, **kwargs).run(seed003_fitted)
+    parallel = FluxPointsEstimator(n_jobs=2, parallel_backend=parallel_backend, **kwargs).run(seed003_fitted)
     assert serial.nbin == 6
     assert np.all(serial.ts[:4] > 25)  # real detections, not empty bins
     _assert_identical(serial, parallel)
@@ -74,7 +62,7 @@ def test_flux_points_n_jobs_identical_seed003(seed003_fitted, backend):
 
 
 @pytest.mark.requires_data
-def test_light_curve_n_jobs_identical_seed003(seed003_fitted, backend):
+def test_light_curve_n_jobs_identical_seed003(seed003_fitted, parallel_backend):
     # one time bin per run (their GTIs), two energy bins
     starts = Time([d.gti.time_start[0] for d in seed003_fitted])
     stops = Time([d.gti.time_stop[-1] for d in seed003_fitted])
@@ -82,18 +70,18 @@ def test_light_curve_n_jobs_identical_seed003(seed003_fitted, backend):
     kwargs = dict(energy_edges=[0.7, 3, 30] * u.TeV, time_intervals=intervals, source="crab",
                   selection_optional=["errn-errp", "ul"], progress_bar=False)
     serial = LightCurveEstimator(n_jobs=1, **kwargs).run(seed003_fitted)
-    parallel = LightCurveEstimator(n_jobs=2, parallel_backend=backend, **kwargs).run(seed003_fitted)
+    parallel = LightCurveEstimator(n_jobs=2, parallel_backend=parallel_backend, **kwargs).run(seed003_fitted)
     assert serial.norm.shape[:2] == (2, 4)
     assert np.all(serial.success)
     _assert_identical(serial, parallel, [key for key in KEYS if key != "stat_scan"])
 
 
 @pytest.mark.requires_data
-def test_flux_points_reoptimize_n_jobs_identical_seed003(seed003_fitted, backend):
+def test_flux_points_reoptimize_n_jobs_identical_seed003(seed003_fitted, parallel_backend):
     # the fitter path (reoptimize=True: one Fit per flux point instead of the norm kernel): pool over bins
     kwargs = dict(energy_edges=np.geomspace(0.7, 30, 4) * u.TeV, source="crab", reoptimize=True,
                   selection_optional=None, progress_bar=False)
     serial = FluxPointsEstimator(n_jobs=1, **kwargs).run(seed003_fitted)
-    parallel = FluxPointsEstimator(n_jobs=2, parallel_backend=backend, **kwargs).run(seed003_fitted)
+    parallel = FluxPointsEstimator(n_jobs=2, parallel_backend=parallel_backend, **kwargs).run(seed003_fitted)
     assert serial.nbin == 3 and np.all(serial.success)
     _assert_identical(serial, parallel, ("norm", "norm_err", "ts", "npred", "success"))

@@ -417,28 +417,38 @@ def test_seed002_reference_errors_are_migrad_estimates(seed002, seed002_fit):
     assert hessian_error / migrad_errors["src1 amplitude"] > 1.5
 
 
-@pytest.fixture(params=["multiprocessing", "dask"])
-def backend(request, monkeypatch):
-    """Parallel backend of the n_jobs=2 runs (dask: its local process scheduler)."""
-    if request.param == "dask":
-        pytest.importorskip("dask")
-        from gammalike.utils import parallel
-
-        monkeypatch.setattr(parallel, "_dask_client", lambda: None)
-    return request.param
-
-
-@pytest.mark.requires_data
-def test_parallel_reduction_identical(data_path, backend):
+def _small_gc_reduction(data_path):
+    """Blank 4 x 3 deg reference (2 energy bins), the 3D makers and the three CTA 1DC GC runs."""
     energy = MapAxis.from_energy_bounds("0.1 TeV", "10 TeV", nbin=2, name="energy")
     geom = WcsGeom.create(skydir=SkyCoord(0, 0, unit="deg", frame="galactic"), width=(4, 3), binsz=0.04,
                           frame="galactic", axes=[energy])
     reference = MapDataset.create(geom, binsz_irf=0.2, name="stacked")
     makers = [MapDatasetMaker(), SafeMaskMaker(methods=["offset-max"], offset_max=2.5 * u.deg),
               FoVBackgroundMaker(method="fit")]
-    observations = _observations(data_path)
+    return reference, makers, _observations(data_path)
+
+
+def _assert_same_stack(pooled, serial):
+    """Stacks of the same runs in other partial orders: exact counts and masks, float maps
+    equal to rounding (rtol 1e-6), GTIs and runs in order."""
+    assert pooled.name == "stacked"
+    assert pooled.counts.data.sum() > 1000
+    np.testing.assert_array_equal(serial.counts.data, pooled.counts.data)
+    np.testing.assert_array_equal(serial.mask_safe.data, pooled.mask_safe.data)
+    for key in ("exposure", "background"):
+        np.testing.assert_allclose(getattr(pooled, key).data, getattr(serial, key).data, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(pooled.psf.psf_map.data, serial.psf.psf_map.data, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(pooled.psf.exposure_map.data, serial.psf.exposure_map.data, rtol=1e-6, atol=0)
+    np.testing.assert_allclose(pooled.edisp.edisp_map.data, serial.edisp.edisp_map.data, rtol=1e-6, atol=1e-12)
+    assert [str(t) for t in pooled.gti.time_start] == [str(t) for t in serial.gti.time_start]
+    assert list(pooled.meta_table["OBS_ID"]) == list(serial.meta_table["OBS_ID"]) == GC_RUNS
+
+
+@pytest.mark.requires_data
+def test_parallel_reduction_identical(data_path, parallel_backend):
+    reference, makers, observations = _small_gc_reduction(data_path)
     serial = DatasetsMaker(makers, stack_datasets=False, n_jobs=1).run(reference, observations)
-    pooled = DatasetsMaker(makers, stack_datasets=False, n_jobs=2, parallel_backend=backend).run(
+    pooled = DatasetsMaker(makers, stack_datasets=False, n_jobs=2, parallel_backend=parallel_backend).run(
         reference, observations)
     # one dataset per observation: computed the same way, bit-identical
     for a, b in zip(serial, pooled):
@@ -452,16 +462,10 @@ def test_parallel_reduction_identical(data_path, backend):
 @pytest.mark.requires_data
 def test_parallel_stacking_in_workers(data_path, monkeypatch):
     """n_jobs=2 with stacking: each worker returns one partial stack (2 for 3 observations, not 3
-    datasets), stacked in order: exact counts and masks, float maps equal to rounding (rtol 1e-6)."""
+    datasets), stacked in order."""
     from gammalike.utils import parallel
 
-    energy = MapAxis.from_energy_bounds("0.1 TeV", "10 TeV", nbin=2, name="energy")
-    geom = WcsGeom.create(skydir=SkyCoord(0, 0, unit="deg", frame="galactic"), width=(4, 3), binsz=0.04,
-                          frame="galactic", axes=[energy])
-    reference = MapDataset.create(geom, binsz_irf=0.2, name="stacked")
-    makers = [MapDatasetMaker(), SafeMaskMaker(methods=["offset-max"], offset_max=2.5 * u.deg),
-              FoVBackgroundMaker(method="fit")]
-    observations = _observations(data_path)
+    reference, makers, observations = _small_gc_reduction(data_path)
     calls = []
     run_in_chunks = parallel.run_in_chunks
 
@@ -475,17 +479,7 @@ def test_parallel_stacking_in_workers(data_path, monkeypatch):
     assert calls == []
     pooled = DatasetsMaker(makers, n_jobs=2).run(reference, observations)[0]
     assert calls == [(3, ["MapDataset", "MapDataset"])]
-    assert pooled.name == "stacked"
-    assert pooled.counts.data.sum() > 1000
-    np.testing.assert_array_equal(serial.counts.data, pooled.counts.data)
-    np.testing.assert_array_equal(serial.mask_safe.data, pooled.mask_safe.data)
-    for key in ("exposure", "background"):
-        np.testing.assert_allclose(getattr(pooled, key).data, getattr(serial, key).data, rtol=1e-6)
-    np.testing.assert_allclose(pooled.psf.psf_map.data, serial.psf.psf_map.data, rtol=1e-6)
-    np.testing.assert_allclose(pooled.psf.exposure_map.data, serial.psf.exposure_map.data, rtol=1e-6)
-    np.testing.assert_allclose(pooled.edisp.edisp_map.data, serial.edisp.edisp_map.data, rtol=1e-6, atol=1e-12)
-    assert [str(t) for t in pooled.gti.time_start] == [str(t) for t in serial.gti.time_start]
-    assert list(pooled.meta_table["OBS_ID"]) == list(serial.meta_table["OBS_ID"]) == GC_RUNS
+    _assert_same_stack(pooled, serial)
 
 
 @pytest.mark.requires_data
@@ -495,24 +489,13 @@ def test_stacking_on_a_dask_cluster(data_path):
     pytest.importorskip("distributed")
     from distributed import Client, LocalCluster
 
-    energy = MapAxis.from_energy_bounds("0.1 TeV", "10 TeV", nbin=2, name="energy")
-    geom = WcsGeom.create(skydir=SkyCoord(0, 0, unit="deg", frame="galactic"), width=(4, 3), binsz=0.04,
-                          frame="galactic", axes=[energy])
-    reference = MapDataset.create(geom, binsz_irf=0.2, name="stacked")
-    makers = [MapDatasetMaker(), SafeMaskMaker(methods=["offset-max"], offset_max=2.5 * u.deg),
-              FoVBackgroundMaker(method="fit")]
-    observations = _observations(data_path)
+    reference, makers, observations = _small_gc_reduction(data_path)
     serial = DatasetsMaker(makers, n_jobs=1).run(reference, observations)[0]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with Client(cluster):
             # n_jobs=-1: as many chunks as the cluster has worker threads
             pooled = DatasetsMaker(makers, n_jobs=-1, parallel_backend="dask").run(reference, observations)[0]
-    np.testing.assert_array_equal(serial.counts.data, pooled.counts.data)
-    np.testing.assert_array_equal(serial.mask_safe.data, pooled.mask_safe.data)
-    for key in ("exposure", "background"):
-        np.testing.assert_allclose(getattr(pooled, key).data, getattr(serial, key).data, rtol=1e-6, atol=0)
-    np.testing.assert_allclose(pooled.psf.psf_map.data, serial.psf.psf_map.data, rtol=1e-6, atol=0)
-    assert list(pooled.meta_table["OBS_ID"]) == list(serial.meta_table["OBS_ID"]) == GC_RUNS
+    _assert_same_stack(pooled, serial)
 
 
 def test_parallel_stacking_not_blank_reference(observation, reference):

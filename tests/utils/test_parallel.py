@@ -22,16 +22,20 @@ def test_star_false_passes_items():
     assert run_multiprocessing(abs, [-1, -2, 3], n_jobs=1, star=False) == [1, 2, 3]
 
 
-def test_process_pool_identical_to_serial():
+def test_pool_identical_to_serial(parallel_backend, monkeypatch):
     inputs = [(seed,) for seed in range(6)]
     serial = run_multiprocessing(_random_sum, inputs, n_jobs=1)
-    pooled = run_multiprocessing(_random_sum, inputs, n_jobs=2)
+    pooled = run_multiprocessing(_random_sum, inputs, n_jobs=2, parallel_backend=parallel_backend)
     assert serial == pooled  # same floats, same order
+    # the module default switches every caller at once
+    monkeypatch.setattr(parallel, "BACKEND_DEFAULT", parallel_backend)
+    assert run_multiprocessing(_random_sum, inputs, n_jobs=2) == serial
 
 
-def test_callback_receives_results_in_order():
+def test_callback_receives_results_in_order(parallel_backend):
     seen = []
-    out = run_multiprocessing(_square_plus, [(i, 0) for i in range(5)], n_jobs=2, callback=seen.append)
+    out = run_multiprocessing(_square_plus, [(i, 0) for i in range(5)], n_jobs=2, callback=seen.append,
+                              parallel_backend=parallel_backend)
     assert out is None
     assert seen == [0, 1, 4, 9, 16]
 
@@ -79,7 +83,7 @@ def test_split_in_chunks_contiguous_and_balanced():
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_run_in_chunks_results_and_progress(monkeypatch, n_jobs):
+def test_run_in_chunks_results_and_progress(monkeypatch, n_jobs, parallel_backend):
     bars = []
 
     def make_bar(**kwargs):
@@ -87,11 +91,12 @@ def test_run_in_chunks_results_and_progress(monkeypatch, n_jobs):
         return bars[-1]
 
     monkeypatch.setattr(parallel, "progress_bar", make_bar)
-    results = parallel.run_in_chunks(_chunk_sum, list(range(7)), n_jobs=n_jobs, args=(10,))
+    results = parallel.run_in_chunks(_chunk_sum, list(range(7)), n_jobs=n_jobs, args=(10,),
+                                     parallel_backend=parallel_backend)
     # one result per chunk, in chunk order: [0..3] and [4..6] for two jobs
     expected = [sum(range(7)) + 70] if n_jobs == 1 else [0 + 1 + 2 + 3 + 40, 4 + 5 + 6 + 30]
     assert results == expected
-    # the bar counts inputs (reported from the workers), not chunks
+    # the bar counts inputs (reported from the workers; with dask, whole chunks at a time)
     assert bars[0].count == 7
 
 
@@ -109,39 +114,6 @@ def test_dask_missing_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(parallel.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(ImportError, match=r"pip install 'gammalike\[dask\]'"):
         run_multiprocessing(_square_plus, [(1, 1)], n_jobs=2, parallel_backend="dask")
-
-
-@pytest.fixture
-def no_dask_client(monkeypatch):
-    """The dask local process scheduler, whatever client another test left behind."""
-    pytest.importorskip("dask")
-    monkeypatch.setattr(parallel, "_dask_client", lambda: None)
-
-
-def test_dask_local_scheduler_identical_to_serial(no_dask_client, monkeypatch):
-    inputs = [(seed,) for seed in range(6)]
-    serial = run_multiprocessing(_random_sum, inputs, n_jobs=1)
-    assert run_multiprocessing(_random_sum, inputs, n_jobs=2, parallel_backend="dask") == serial
-    seen = []
-    assert run_multiprocessing(_square_plus, [(i, 0) for i in range(5)], n_jobs=2, callback=seen.append,
-                               parallel_backend="dask") is None
-    assert seen == [0, 1, 4, 9, 16]
-    # the module default switches every caller at once
-    monkeypatch.setattr(parallel, "BACKEND_DEFAULT", "dask")
-    assert run_multiprocessing(_random_sum, inputs, n_jobs=2) == serial
-
-
-def test_dask_local_scheduler_chunks(no_dask_client, monkeypatch):
-    bars = []
-
-    def make_bar(**kwargs):
-        bars.append(_RecordingBar())
-        return bars[-1]
-
-    monkeypatch.setattr(parallel, "progress_bar", make_bar)
-    results = parallel.run_in_chunks(_chunk_sum, list(range(7)), n_jobs=2, args=(10,), parallel_backend="dask")
-    assert results == [0 + 1 + 2 + 3 + 40, 4 + 5 + 6 + 30]
-    assert bars[0].count == 7  # by whole chunks
 
 
 @pytest.fixture(scope="module")
