@@ -11,8 +11,6 @@ import logging
 
 import numpy as np
 
-from ..maps import Map
-
 __all__ = ["MapDatasetStackMixin"]
 
 log = logging.getLogger(__name__)
@@ -99,15 +97,17 @@ class MapDatasetStackMixin:
                 log.warning(f"{self.name}: {key} of {other.name!r} not stacked (no exposure map)")
                 continue
             mine = copy.deepcopy(mine)
-            if key == "edisp" and _has_reco_axis(mine):
-                # reco bins outside a dataset's safe mask must not receive its migrations:
-                # the stacked prediction is then the sum of the masked predictions
-                if self.mask_safe is not None:
-                    mine.edisp_map = mine.edisp_map.copy(
-                        data=mine.edisp_map.data * _reco_mask_on_irf_grid(self, mine)[None])
-                weights = None if other.mask_safe is None else _reco_mask_on_irf_grid(other, theirs)
-            else:
-                weights = self._irf_weights(other, mine)
+            # an energy-dispersion kernel is weighted per reco-energy bin: bins outside a
+            # dataset's safe mask must not receive its migrations, so that the stacked
+            # prediction is the sum of the masked predictions; other IRFs per pixel
+            per_reco_bin = key == "edisp" and "energy" in mine.edisp_map.geom.axes.names
+            if per_reco_bin and self.mask_safe is not None:
+                mine.edisp_map = mine.edisp_map.copy(data=mine.edisp_map.data * _safe_on_irf_grid(self, mine)[None])
+            weights = None
+            if other.mask_safe is not None:
+                weights = _safe_on_irf_grid(other, theirs)
+                if not per_reco_bin:
+                    weights = weights.max(axis=0)
             mine.stack(theirs, weights=weights)
             setattr(self, key, mine)
         if mask_self is not None and mask_other is not None:
@@ -132,45 +132,21 @@ class MapDatasetStackMixin:
         npred = self.npred_background()
         return self.background.copy(data=np.asarray(npred.data, dtype=self.background.data.dtype))
 
-    @staticmethod
-    def _irf_weights(other, irf):
-        """1 where an IRF-map pixel contains a safe pixel of ``other`` (image on the IRF grid)."""
-        irf_map = getattr(irf, "psf_map", None) or getattr(irf, "edisp_map", None)
-        geom_irf = irf_map.geom.to_image()
-        if other.mask_safe is None:
-            return None
-        image = other.mask_safe_image
-        lon, lat = _lonlat(image.geom, geom_irf.frame)
-        sel = np.asarray(image.data, dtype=bool)
-        weights = np.zeros(geom_irf.data_shape)
-        if sel.any():
-            x, y = geom_irf.wcs.wcs_world2pix(lon[sel], lat[sel], 0)
-            ix, iy = np.rint(x).astype(int), np.rint(y).astype(int)
-            nx, ny = geom_irf.npix
-            ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-            weights[iy[ok], ix[ok]] = 1.0
-        return Map.from_geom(geom_irf, data=weights)
 
-
-def _has_reco_axis(edisp):
-    edisp_map = getattr(edisp, "edisp_map", None)
-    return edisp_map is not None and "energy" in edisp_map.geom.axes.names
-
-
-def _reco_mask_on_irf_grid(dataset, edisp):
-    """Safe mask of ``dataset`` per reco-energy bin on the pixels of ``edisp`` (n_reco, ny, nx):
-    1 where an IRF pixel contains a safe pixel in that bin."""
-    geom_irf = edisp.edisp_map.geom.to_image()
+def _safe_on_irf_grid(dataset, irf):
+    """Safe mask of ``dataset`` on the pixels of the IRF map ``irf``, shape (n_reco, ny, nx):
+    1 where an IRF pixel contains a safe pixel of that reco-energy bin."""
+    irf_map = getattr(irf, "psf_map", None) or getattr(irf, "edisp_map", None)
+    geom_irf = irf_map.geom.to_image()
     mask = np.asarray(dataset.mask_safe.data, dtype=bool)
     lon, lat = _lonlat(dataset.mask_safe.geom.to_image(), geom_irf.frame)
-    x, y = geom_irf.wcs.wcs_world2pix(lon, lat, 0)
+    x, y = geom_irf.wcs.wcs_world2pix(lon.ravel(), lat.ravel(), 0)
     ix, iy = np.rint(x).astype(int), np.rint(y).astype(int)
     nx, ny = geom_irf.npix
-    ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    k, pix = np.nonzero(mask.reshape(mask.shape[0], -1) & inside)
     out = np.zeros((mask.shape[0], ny, nx))
-    for k in range(mask.shape[0]):
-        sel = mask[k] & ok
-        out[k, iy[sel], ix[sel]] = 1.0
+    out[k, iy[pix], ix[pix]] = 1.0
     return out
 
 
