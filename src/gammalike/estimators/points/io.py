@@ -175,7 +175,7 @@ def _without_photons(unit):
     Fluxes count photons: "ph cm-2 s-1" (as the Fermi-LAT tools write) is
     "cm-2 s-1" here, but for astropy ``ph`` is a unit of its own.
     """
-    power = dict(zip(unit.bases, unit.powers)).get(u.ph, 0) if hasattr(unit, "bases") else 0
+    power = dict(zip(unit.bases, unit.powers)).get(u.ph, 0)
     return unit / u.ph ** power if power else unit
 
 
